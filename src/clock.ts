@@ -1,0 +1,64 @@
+/**
+ * Time for every time-dependent policy comes from a {@link Clock}, so tests can drive it.
+ *
+ * @module
+ */
+
+/**
+ * A source of monotonic time and one-shot timers.
+ *
+ * Every time-dependent policy takes `clock` (default {@link systemClock}); tests pass a
+ * `ManualClock` from `breakwater/testing` instead and move time by hand.
+ *
+ * @example
+ * ```ts
+ * import { timeout, systemClock } from 'breakwater';
+ * const limit = timeout({ durationMs: 500, clock: systemClock });
+ * ```
+ */
+export interface Clock {
+  /** Milliseconds, monotonic (never goes backwards). */
+  now(): number;
+  /** Calls `fn` once after `ms` milliseconds; returns a handle for {@link Clock.clearTimeout}. */
+  setTimeout(fn: () => void, ms: number): unknown;
+  /** Cancels a timer; an unknown or already fired handle is ignored. */
+  clearTimeout(handle: unknown): void;
+}
+
+interface MaybeUnref {
+  unref?: () => unknown;
+}
+
+const perf: { now(): number } | undefined = (globalThis as { performance?: { now(): number } }).performance;
+const now: () => number =
+  perf !== undefined && typeof perf.now === 'function' ? perf.now.bind(perf) : Date.now.bind(Date);
+
+/**
+ * The real clock: `performance.now()` for time, the global `setTimeout` for timers. Its timers
+ * never keep a Node.js process alive (they are `unref`ed where the runtime supports it).
+ *
+ * @example
+ * ```ts
+ * import { systemClock } from 'breakwater';
+ * const start = systemClock.now();
+ * ```
+ */
+export const systemClock: Clock = Object.freeze({
+  now,
+  setTimeout(fn: () => void, ms: number): unknown {
+    const handle = globalThis.setTimeout(fn, ms) as unknown as MaybeUnref;
+    // An unref'd timer is also cheaper to arm and clear in Node (no handle ref-count change).
+    if (typeof handle === 'object' && handle !== null && typeof handle.unref === 'function') handle.unref();
+    return handle;
+  },
+  clearTimeout(handle: unknown): void {
+    globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]);
+  },
+});
+
+/** Checks a `clock` option: an object with `now`, `setTimeout` and `clearTimeout` functions. */
+export function isClock(value: unknown): value is Clock {
+  if (value === null || typeof value !== 'object') return false;
+  const c = value as Record<string, unknown>;
+  return typeof c['now'] === 'function' && typeof c['setTimeout'] === 'function' && typeof c['clearTimeout'] === 'function';
+}

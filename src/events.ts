@@ -1,0 +1,96 @@
+/**
+ * The typed event emitter every policy owns, with listener isolation: a listener that throws
+ * never changes a call's outcome.
+ *
+ * @module
+ */
+import { EventEmitter } from 'eventemitter3';
+
+/** Payload of `listenerError`: a listener for `event` threw `error`. */
+export interface ListenerErrorEvent {
+  readonly event: string;
+  readonly error: unknown;
+}
+
+/** Events every policy emits, whatever its kind. */
+export interface CommonEvents {
+  /** A listener of this emitter threw; the call it observed was not affected. */
+  listenerError: ListenerErrorEvent;
+  /** The policy was disposed; emitted once, just before its listeners are removed. */
+  dispose: { readonly name: string };
+}
+
+/** Maps an events interface (name → payload) to eventemitter3's listener signatures. */
+export type ListenerMap<E> = { [K in keyof E & (string | symbol)]: (payload: E[K]) => void };
+
+interface Listener {
+  fn: (payload?: unknown) => void;
+  context: unknown;
+  once: boolean;
+}
+interface Internals {
+  _events: Record<string, Listener | Listener[] | undefined>;
+}
+
+const prefix = typeof EventEmitter.prefixed === 'string' ? EventEmitter.prefixed : '';
+
+/**
+ * An eventemitter3 emitter typed by an events interface (event name → payload type).
+ *
+ * `emit` isolates listeners: one that throws is caught, the remaining listeners still run, and
+ * the error is emitted as `listenerError` (`{ event, error }`); where nobody listens for that, it
+ * is reported once with `console.warn`.
+ *
+ * @example
+ * ```ts
+ * import { timeout } from 'breakwater';
+ * const t = timeout(1000);
+ * t.events.on('timeout', ({ timeoutMs }) => console.log(`gave up after ${timeoutMs} ms`));
+ * t.events.on('listenerError', ({ event, error }) => console.error(event, error));
+ * ```
+ */
+export class PolicyEmitter<E extends object> extends EventEmitter<ListenerMap<E & CommonEvents>> {
+  /**
+   * True when at least one listener is registered for `event`: lets a policy skip building a
+   * payload (or starting a stopwatch) nobody will read.
+   */
+  has(event: keyof (E & CommonEvents) & string): boolean {
+    return (this as unknown as Internals)._events[prefix + event] !== undefined;
+  }
+
+  override emit<K extends EventEmitter.EventNames<ListenerMap<E & CommonEvents>>>(
+    event: K,
+    ...args: EventEmitter.EventArgs<ListenerMap<E & CommonEvents>, K>
+  ): boolean {
+    const found = (this as unknown as Internals)._events[prefix + String(event)];
+    const payload: unknown = (args as unknown[])[0];
+    if (found === undefined) return false;
+    if (!Array.isArray(found)) {
+      this.call(String(event), found, payload);
+      return true;
+    }
+    // eventemitter3 replaces the array on removal, so iterating the one we hold is safe even
+    // when a listener removes itself or others.
+    for (let i = 0; i < found.length; i++) this.call(String(event), found[i] as Listener, payload);
+    return true;
+  }
+
+  private call(event: string, listener: Listener, payload: unknown): void {
+    if (listener.once) {
+      (this as EventEmitter<string>).removeListener(event, listener.fn, undefined, true);
+    }
+    try {
+      listener.fn.call(listener.context, payload);
+    } catch (error) {
+      this.report(event, error);
+    }
+  }
+
+  private report(event: string, error: unknown): void {
+    if (event !== 'listenerError' && this.has('listenerError')) {
+      (this as unknown as PolicyEmitter<object>).emit('listenerError', { event, error });
+      return;
+    }
+    console.warn(`breakwater: a listener for '${event}' threw`, error);
+  }
+}

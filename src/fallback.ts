@@ -1,0 +1,120 @@
+/**
+ * The fallback policy: a substitute answer for a handled failure.
+ *
+ * @module
+ */
+import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
+import { type Ctx, type CommonOptions, type Fn, PolicyBase, RUN, disposedError } from './policy.js';
+import { callerAborted } from './token.js';
+import { FAILURES, FALLBACKS, SUCCESSES } from './metrics/rolling-window.js';
+import { optionsObject } from './validate.js';
+
+/** What a fallback handler receives. */
+export interface FallbackContext {
+  /** The handled error, when the call threw. */
+  readonly error?: unknown;
+  /** The handled value, when the call returned a failing result. */
+  readonly result?: unknown;
+  /** The call's signal (the caller's), for work the handler starts. */
+  readonly signal: AbortSignal;
+}
+
+/** Computes the substitute answer. */
+export type FallbackHandler<R> = (ctx: FallbackContext) => R | PromiseLike<R>;
+
+/** Options of {@link fallback}. */
+export interface FallbackOptions extends HandleOptions, Omit<CommonOptions, 'clock'> {
+  /** Time source for metrics. @defaultValue systemClock */
+  readonly clock?: CommonOptions['clock'];
+}
+
+/** Events of the fallback policy. */
+export interface FallbackEvents {
+  /** The fallback answered for a handled failure. */
+  fallback: { readonly error?: unknown; readonly result?: unknown };
+}
+
+/**
+ * A policy that answers a handled failure with a value or a handler's result. See
+ * {@link fallback}.
+ */
+export class FallbackPolicy<R = unknown> extends PolicyBase<FallbackEvents> {
+  private readonly classify: Classifier;
+  private readonly handler: FallbackHandler<R> | undefined;
+  private readonly value: R | undefined;
+
+  /** @internal Use {@link fallback}. */
+  constructor(valueOrHandler: R | FallbackHandler<R>, options?: FallbackOptions) {
+    const o = optionsObject('fallback', options);
+    super('fallback', o);
+    this.classify = classifier('fallback', o);
+    if (typeof valueOrHandler === 'function') {
+      this.handler = valueOrHandler as FallbackHandler<R>;
+    } else {
+      this.value = valueOrHandler;
+    }
+  }
+
+  /** @internal */
+  async [RUN]<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
+    if (this.disposed) throw disposedError(this);
+    const started = this.start();
+    let value: T;
+    try {
+      value = await fn(ctx);
+    } catch (error) {
+      // The caller's own abort is never answered by a fallback.
+      if (callerAborted(ctx.tok) || !handlesError(this.classify, error)) {
+        this.record(FAILURES, started);
+        throw error;
+      }
+      return this.answer(started, { error, signal: ctx.signal }) as Promise<unknown> as Promise<T>;
+    }
+    if (!handlesResult(this.classify, value)) {
+      this.record(SUCCESSES, started);
+      return value;
+    }
+    return this.answer(started, { result: value, signal: ctx.signal }) as Promise<unknown> as Promise<T>;
+  }
+
+  private async answer(started: number, info: FallbackContext): Promise<R> {
+    this.count(FALLBACKS);
+    if (this.events.has('fallback')) {
+      this.events.emit('fallback', 'error' in info ? { error: info.error } : { result: info.result });
+    }
+    const h = this.handler;
+    if (h === undefined) {
+      this.record(SUCCESSES, started);
+      return this.value as R;
+    }
+    try {
+      const v = await h(info);
+      this.record(SUCCESSES, started);
+      return v;
+    } catch (error) {
+      this.record(FAILURES, started);
+      throw error;
+    }
+  }
+}
+
+/**
+ * Answers a handled failure with a substitute: a fixed value, or a handler's result
+ * (`handler({ error?, result?, signal })`). The caller's own abort is never answered.
+ *
+ * When to use: outermost in a pipeline, to degrade gracefully (a cached or default answer)
+ * once retries and the breaker have given up.
+ *
+ * Gotchas: the handler's own errors propagate; by default every error is handled, so narrow
+ * `handle` if some errors must reach the caller.
+ *
+ * @example
+ * ```ts
+ * import { fallback, pipeline, retry } from 'breakwater';
+ * const safe = pipeline(fallback(({ error }) => ({ items: [], degraded: true, error })), retry());
+ * const page = await safe.execute(() => loadItems());
+ * ```
+ */
+export function fallback<R>(valueOrHandler: R | FallbackHandler<R>, options?: FallbackOptions): FallbackPolicy<R> {
+  return new FallbackPolicy<R>(valueOrHandler, options).adopt();
+}

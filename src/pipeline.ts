@@ -1,0 +1,101 @@
+/**
+ * Composition: a pipeline runs its policies one inside the other.
+ *
+ * @module
+ */
+import {
+  Ctx,
+  type CommonOptions,
+  type ExecuteOptions,
+  type Fn,
+  type Policy,
+  PolicyBase,
+  RUN,
+  disposedError,
+} from './policy.js';
+import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
+import { callerAborted } from './token.js';
+
+type Runnable = Policy & { [RUN]?: <T>(fn: Fn<T>, ctx: Ctx) => Promise<T> };
+
+/** Events of a pipeline: only the common ones (`listenerError`, `dispose`). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface PipelineEvents {}
+
+/** Options of {@link pipeline}, given as its last argument. */
+export type PipelineOptions = CommonOptions;
+
+/**
+ * A policy made of other policies, first outermost. See {@link pipeline}.
+ */
+export class Pipeline extends PolicyBase<PipelineEvents> {
+  /** The members in order, outermost first. */
+  readonly policies: readonly Policy[];
+  private readonly chain: readonly Runnable[];
+
+  /** @internal Use {@link pipeline}. */
+  constructor(policies: readonly Policy[], options: Readonly<Record<string, unknown>> = {}) {
+    policies.forEach((p, i) => {
+      if (p === null || typeof p !== 'object' || typeof (p as { execute?: unknown }).execute !== 'function') {
+        throw new TypeError(`pipeline: argument ${i + 1} must be a policy, got ${p === null ? 'null' : typeof p}`);
+      }
+    });
+    super('pipeline', options);
+    this.policies = Object.freeze(policies.slice());
+    this.chain = this.policies as readonly Runnable[];
+  }
+
+  /** @internal */
+  async [RUN]<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
+    if (this.disposed) throw disposedError(this);
+    const started = this.start();
+    try {
+      const value = await this.step(0, fn, ctx);
+      this.record(SUCCESSES, started);
+      return value;
+    } catch (error) {
+      if (!callerAborted(ctx.tok)) this.record(FAILURES, started);
+      throw error;
+    }
+  }
+
+  private step<T>(i: number, fn: Fn<T>, ctx: Ctx): Promise<T> {
+    const p = this.chain[i];
+    if (p === undefined) return Promise.resolve(fn(ctx));
+    const next: Fn<T> = i + 1 === this.chain.length ? fn : (c) => this.step(i + 1, fn, c);
+    const run = p[RUN];
+    if (run !== undefined) return run.call(p, next, ctx) as Promise<T>;
+    // A policy from elsewhere that only has the public contract: hand it the signal.
+    const options: ExecuteOptions = ctx.tok === undefined ? {} : { signal: ctx.tok.signal };
+    return p.execute<T>((c) => next(new Ctx(ctx.tok, c.attempt)), options);
+  }
+}
+
+/**
+ * Composes policies: `pipeline(p1, p2, …, pn).execute(fn)` runs `p1` outermost and `pn`
+ * innermost. A pipeline is itself a policy (it nests, and has its own events and metrics), and
+ * its `policies` property lists its members in order. `dispose()` on a pipeline does not dispose
+ * its members, which may be shared. An options object (`name`, `registry`, `clock`, `metrics`)
+ * may come last.
+ *
+ * When to use: always, once you combine policies. The usual order, outside in, is
+ * `fallback, retry, circuitBreaker, timeout, bulkhead`: a fallback around retries of a
+ * breaker-guarded, time-limited, concurrency-limited call.
+ *
+ * @example
+ * ```ts
+ * import { pipeline, fallback, retry, circuitBreaker, timeout } from 'breakwater';
+ * const resilient = pipeline(fallback(null), retry({ maxAttempts: 3 }), circuitBreaker(), timeout(1000));
+ * const user = await resilient.execute(({ signal }) => fetch('/user/1', { signal }).then((r) => r.json()));
+ * ```
+ */
+export function pipeline(...policies: Policy[]): Pipeline;
+export function pipeline(...args: [...Policy[], PipelineOptions]): Pipeline;
+export function pipeline(...args: Array<Policy | PipelineOptions>): Pipeline {
+  const last = args[args.length - 1];
+  const hasOptions =
+    last !== null && typeof last === 'object' && typeof (last as Partial<Policy>).execute !== 'function';
+  const policies = (hasOptions ? args.slice(0, -1) : args) as Policy[];
+  const options = (hasOptions ? last : {}) as Readonly<Record<string, unknown>>;
+  return new Pipeline(policies, options).adopt();
+}

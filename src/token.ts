@@ -1,0 +1,127 @@
+/**
+ * Cancellation inside a call. A {@link Token} is breakwater's own, cheap stand-in for an
+ * `AbortSignal`: policies subscribe to it through a plain list (no `EventTarget` listener, which
+ * costs microseconds per call on Node), and a real `AbortSignal` is created only when user code
+ * reads `ctx.signal`.
+ *
+ * @internal
+ * @module
+ */
+
+/** Something that can be cancelled: `cancel()` stops listening. */
+export interface Subscription {
+  cancel(): void;
+}
+
+const NOOP: Subscription = { cancel() {} };
+
+/**
+ * Aborts at most once, with a reason. A token is either a caller's (linked to the caller's
+ * `AbortSignal`) or a child of another token (a timeout, a hedge attempt) that also aborts on
+ * its own. `caller` points at the caller's token, so a policy can tell a caller's abort (never
+ * handled, never counted) from a timeout or a losing hedge.
+ */
+export class Token {
+  aborted = false;
+  reason: unknown = undefined;
+  /** The caller's token this one descends from, if any. */
+  readonly caller: Token | undefined;
+  private subs: Set<(reason: unknown) => void> | undefined = undefined;
+  private ctrl: AbortController | undefined = undefined;
+  private external: AbortSignal | undefined = undefined;
+  private unlink: (() => void) | undefined = undefined;
+
+  private constructor(caller: Token | undefined) {
+    this.caller = caller;
+  }
+
+  /**
+   * A token for a caller's signal (not yet aborted). Costs one `addEventListener` on the signal;
+   * {@link Token.release} removes it.
+   */
+  static fromSignal(signal: AbortSignal): Token {
+    const t = new Token(undefined);
+    (t as { caller: Token }).caller = t;
+    t.external = signal;
+    const onAbort = (): void => t.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    t.unlink = () => signal.removeEventListener('abort', onAbort);
+    return t;
+  }
+
+  /**
+   * A token that aborts on its own or when `parent` aborts. With no parent it is cheap: no
+   * subscription at all. {@link Token.release} detaches it from the parent.
+   */
+  static child(parent: Token | undefined): Token {
+    const t = new Token(parent?.caller);
+    if (parent !== undefined) {
+      if (parent.aborted) {
+        t.aborted = true;
+        t.reason = parent.reason;
+      } else {
+        const sub = parent.onAbort((reason) => t.abort(reason));
+        t.unlink = () => sub.cancel();
+      }
+    }
+    return t;
+  }
+
+  /** The `AbortSignal` user code sees; created on first read. */
+  get signal(): AbortSignal {
+    if (this.external !== undefined && this.caller === this) return this.external;
+    let ctrl = this.ctrl;
+    if (ctrl === undefined) {
+      ctrl = this.ctrl = new AbortController();
+      if (this.aborted) ctrl.abort(this.reason);
+    }
+    return ctrl.signal;
+  }
+
+  /** Calls `fn` once when the token aborts (never, if already aborted: check `aborted` first). */
+  onAbort(fn: (reason: unknown) => void): Subscription {
+    if (this.aborted) return NOOP;
+    const subs = (this.subs ??= new Set());
+    subs.add(fn);
+    return {
+      cancel: () => {
+        subs.delete(fn);
+      },
+    };
+  }
+
+  /** Aborts with `reason`: the signal (if created) and every subscriber, in order. */
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.release();
+    this.ctrl?.abort(reason);
+    const subs = this.subs;
+    if (subs === undefined) return;
+    this.subs = undefined;
+    for (const fn of subs) {
+      try {
+        fn(reason);
+      } catch (error) {
+        // A subscriber is our own code; this is a bug guard so one cannot starve the others.
+        console.warn('breakwater: abort handler threw', error);
+      }
+    }
+  }
+
+  /** Detaches from the parent token or the caller's signal. Idempotent. */
+  release(): void {
+    const unlink = this.unlink;
+    if (unlink !== undefined) {
+      this.unlink = undefined;
+      unlink();
+    }
+  }
+}
+
+/** True when the caller behind `tok` has aborted: the outcome is the caller's abort. */
+export function callerAborted(tok: Token | undefined): boolean {
+  const c = tok?.caller;
+  return c !== undefined && c.aborted;
+}

@@ -1,0 +1,183 @@
+import { describe, it, expect, vi } from 'vitest';
+import fc from 'fast-check';
+import {
+  RollingWindow,
+  CALLS,
+  SUCCESSES,
+  FAILURES,
+  REJECTIONS,
+  TIMEOUTS,
+  FALLBACKS,
+  RETRIES,
+  SLOW_CALLS,
+  COUNTERS,
+} from '../../src/metrics/rolling-window.js';
+
+const zeros = (): number[] => new Array<number>(COUNTERS).fill(0);
+
+describe('RollingWindow', () => {
+  it('exports distinct counter indices 0 … COUNTERS-1', () => {
+    const all = [CALLS, SUCCESSES, FAILURES, REJECTIONS, TIMEOUTS, FALLBACKS, RETRIES, SLOW_CALLS];
+    expect(all).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(COUNTERS).toBe(all.length);
+  });
+
+  it('starts empty with the default 10 s window', () => {
+    const s = new RollingWindow().snapshot(0);
+    expect(s.windowMs).toBe(10000);
+    expect(s.counts).toEqual(zeros());
+    expect(s.latency).toEqual({ count: 0, mean: 0, min: 0, max: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0 });
+  });
+
+  it('expires counts bucket by bucket as time passes', () => {
+    const w = new RollingWindow(1000, 10); // 100 ms buckets
+    // Bucket k (time k*100 … k*100+99) gets k+1 calls and one latency of k+1 ms.
+    for (let k = 0; k < 10; k++) {
+      w.add(k * 100 + 50, CALLS, k + 1);
+      w.latency(k * 100 + 50, k + 1);
+    }
+    expect(w.snapshot(999).counts[CALLS]).toBe(55);
+    expect(w.snapshot(999).latency.count).toBe(10);
+    for (let gone = 1; gone <= 10; gone++) {
+      const now = 900 + gone * 100; // bucket 9 + gone: buckets 0 … gone-1 have left the window
+      const expected = 55 - (gone * (gone + 1)) / 2;
+      expect(w.snapshot(now).counts[CALLS]).toBe(expected);
+      expect(w.snapshot(now + 99).counts[CALLS]).toBe(expected); // whole buckets, not partial
+      const lat = w.snapshot(now).latency;
+      expect(lat.count).toBe(10 - gone);
+      if (gone < 10) expect(lat.min).toBe(gone + 1);
+    }
+  });
+
+  it('reads empty after an idle gap longer than the window, then counts afresh', () => {
+    const w = new RollingWindow(10_000, 10);
+    for (let t = 0; t < 10_000; t += 7) {
+      w.add(t, CALLS);
+      w.add(t, FAILURES);
+      w.latency(t, 5);
+    }
+    const later = 3 * 3_600_000; // three hours idle
+    expect(w.snapshot(later).counts).toEqual(zeros());
+    expect(w.snapshot(later).latency.count).toBe(0);
+    w.add(later, CALLS);
+    w.latency(later, 42);
+    const s = w.snapshot(later + 1);
+    expect(s.counts[CALLS]).toBe(1);
+    expect(s.counts[FAILURES]).toBe(0);
+    expect(s.latency).toMatchObject({ count: 1, min: 42, max: 42, p50: 42 });
+  });
+
+  it('does not rotate when recording many times at the same now', () => {
+    const proto = RollingWindow.prototype as unknown as { rotate: (epoch: number) => void };
+    const rotate = vi.spyOn(proto, 'rotate');
+    try {
+      const w = new RollingWindow(1000, 10);
+      for (let i = 0; i < 10_000; i++) {
+        w.add(1234, CALLS);
+        w.latency(1234, 1);
+      }
+      expect(rotate).toHaveBeenCalledTimes(1);
+      for (let t = 1235; t < 1300; t++) w.add(t, CALLS); // same bucket: still no rotation
+      expect(rotate).toHaveBeenCalledTimes(1);
+      w.add(1300, CALLS); // next bucket: exactly one more
+      expect(rotate).toHaveBeenCalledTimes(2);
+      expect(w.snapshot(1300).counts[CALLS]).toBe(10_000 + 65 + 1);
+    } finally {
+      rotate.mockRestore();
+    }
+  });
+
+  it.each([1_000, 1_000_000])('returns exact counts after %i records', (n) => {
+    const w = new RollingWindow(10_000, 10);
+    // Spread over 5 s so several buckets are in play.
+    for (let i = 0; i < n; i++) {
+      const now = (i * 5000) / n;
+      w.add(now, CALLS);
+      w.add(now, i % 4 === 0 ? FAILURES : SUCCESSES);
+      if (i % 10 === 0) w.add(now, RETRIES, 2);
+      w.latency(now, (i % 100) + 1);
+    }
+    const s = w.snapshot(5000);
+    expect(s.counts[CALLS]).toBe(n);
+    expect(s.counts[FAILURES]).toBe(n / 4);
+    expect(s.counts[SUCCESSES]).toBe((3 * n) / 4);
+    expect(s.counts[RETRIES]).toBe((2 * n) / 10);
+    expect(s.latency.count).toBe(n);
+    expect(s.latency.min).toBe(1);
+    expect(s.latency.max).toBe(100);
+    expect(Math.abs(s.latency.p50 - 50) / 50).toBeLessThanOrEqual(0.02);
+  });
+
+  it('counts a stale now into the newest bucket instead of wiping newer data', () => {
+    const w = new RollingWindow(1000, 10);
+    w.add(5000, CALLS);
+    w.add(4000, CALLS); // from a clock stepping back, or a late record: lands in bucket 50
+    w.latency(4000, 3);
+    expect(w.snapshot(5000).counts[CALLS]).toBe(2);
+    expect(w.snapshot(4000).counts[CALLS]).toBe(2); // a stale snapshot reads the newest window
+    expect(w.snapshot(5900).counts[CALLS]).toBe(2);
+    expect(w.snapshot(6000).counts[CALLS]).toBe(0);
+  });
+
+  it('works with fractional bucket lengths and negative times', () => {
+    const w = new RollingWindow(1000, 3); // 333.33… ms buckets
+    w.add(-10, CALLS); // bucket -1
+    w.add(0, CALLS);
+    w.add(333, CALLS);
+    w.add(334, CALLS);
+    expect(w.snapshot(334).counts[CALLS]).toBe(4);
+    expect(w.snapshot(667).counts[CALLS]).toBe(3); // bucket 2: bucket -1 has left
+    expect(w.snapshot(1001).counts[CALLS]).toBe(1); // bucket 3: only 334 (bucket 1) is left
+  });
+
+  it('reset forgets everything', () => {
+    const w = new RollingWindow(1000, 10);
+    w.add(100, CALLS);
+    w.latency(100, 5);
+    w.reset();
+    expect(w.snapshot(100).counts).toEqual(zeros());
+    expect(w.snapshot(100).latency.count).toBe(0);
+    w.add(50, CALLS); // time may restart after a reset
+    expect(w.snapshot(50).counts[CALLS]).toBe(1);
+  });
+
+  it('matches a model that keeps every event', () => {
+    const op = fc.record({
+      dt: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 150 }), fc.integer({ min: 0, max: 5000 })),
+      kind: fc.constantFrom('add', 'latency', 'snapshot'),
+      counter: fc.integer({ min: 0, max: COUNTERS - 1 }),
+      n: fc.integer({ min: 1, max: 5 }),
+      ms: fc.double({ min: 0.001, max: 1000, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 2000 }), fc.array(op, { maxLength: 200 }), (buckets, windowMs, ops) => {
+        const w = new RollingWindow(windowMs, buckets);
+        const bucketMs = windowMs / buckets;
+        const events: { epoch: number; counter: number; n: number; ms?: number }[] = [];
+        let now = 0;
+        for (const o of ops) {
+          now += o.dt;
+          const epoch = Math.floor(now / bucketMs);
+          if (o.kind === 'add') {
+            w.add(now, o.counter, o.n);
+            events.push({ epoch, counter: o.counter, n: o.n });
+          } else if (o.kind === 'latency') {
+            w.latency(now, o.ms);
+            events.push({ epoch, counter: -1, n: 0, ms: o.ms });
+          } else {
+            const live = events.filter((e) => e.epoch > epoch - buckets);
+            const counts = zeros();
+            for (const e of live) if (e.counter >= 0) counts[e.counter] = (counts[e.counter] as number) + e.n;
+            const lats = live.flatMap((e) => (e.ms === undefined ? [] : [e.ms]));
+            const s = w.snapshot(now);
+            expect(s.counts).toEqual(counts);
+            expect(s.latency.count).toBe(lats.length);
+            expect(s.latency.max).toBe(lats.length === 0 ? 0 : Math.max(...lats));
+            expect(s.latency.min).toBe(lats.length === 0 ? 0 : Math.min(...lats));
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
