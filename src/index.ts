@@ -59,3 +59,11 @@ export type { PipelineOptions, PipelineEvents } from './pipeline.js';
 // Schedules
 export { backoff, isBackoff } from './backoff.js';
 export type { Backoff, BackoffIterator, Jitter, ExponentialBackoffOptions, LinearBackoffOptions } from './backoff.js';
+
+// --- retry, retryBudget, hedge (issue #3) ---
+
+// --- circuitBreaker (issue #4) ---
+
+// --- bulkhead, rateLimiter, adaptiveLimit, chaos (issue #5) ---
+
+// --- createRegistry (issue #6) ---

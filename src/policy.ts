@@ -318,6 +318,15 @@ export abstract class PolicyBase<E extends object> implements Policy<E> {
     w.latency(now, now - started);
   }
 
+  /** Like {@link PolicyBase.record}, with the end time already read by the policy. @internal */
+  protected recordAt(counter: number, started: number, now: number): void {
+    const w = this.window;
+    if (w === undefined) return;
+    w.add(now, CALLS);
+    w.add(now, counter);
+    w.latency(now, now - started);
+  }
+
   /** Records one call refused by this policy (not run). @internal */
   protected recordRejection(): void {
     const w = this.window;
