@@ -5,7 +5,7 @@
  */
 import { TimeoutError } from './errors.js';
 import { Ctx, type CommonOptions, type Fn, invoke, PolicyBase, RUN, disposedError } from './policy.js';
-import { callerAborted, Token } from './token.js';
+import { callerAborted, type Subscription, Token } from './token.js';
 import { FAILURES, SUCCESSES, TIMEOUTS } from './metrics/rolling-window.js';
 import { num, oneOf, optionsObject } from './validate.js';
 
@@ -30,12 +30,32 @@ export interface TimeoutEvents {
 }
 
 /**
+ * One call in flight: the node of the policy's in-flight list (so `dispose()` can end it) and
+ * the state its timer and outcome handlers share.
+ */
+class Call {
+  prev: Call | undefined = undefined;
+  next: Call | undefined = undefined;
+  done = false;
+  timer: unknown = undefined;
+  timedOut: TimeoutError | undefined = undefined;
+  sub: Subscription | undefined = undefined;
+  constructor(
+    readonly tok: Token,
+    readonly started: number,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (reason: unknown) => void,
+  ) {}
+}
+
+/**
  * A policy that limits how long each call may take. See {@link timeout}.
  */
 export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   /** The limit per call in milliseconds. */
   readonly durationMs: number;
   readonly strategy: TimeoutStrategy;
+  private head: Call | undefined = undefined;
 
   /** @internal Use {@link timeout}. */
   constructor(options: number | TimeoutOptions) {
@@ -49,59 +69,83 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   [RUN]<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
     if (this.disposed) return Promise.reject(disposedError(this));
     const started = this.start();
-    const ms = this.durationMs;
-    const clock = this.clock;
-    const aggressive = this.strategy === 'aggressive';
     // The attempt gets a child token: it aborts at the deadline with a TimeoutError, or when the
     // caller aborts. Its AbortSignal exists only if `fn` reads `ctx.signal`.
     const tok = Token.child(ctx.tok);
     return new Promise<T>((resolve, reject) => {
-      let done = false;
-      let timedOut: TimeoutError | undefined;
-      const settle = (): void => {
-        done = true;
-        clock.clearTimeout(timer);
-        tok.release();
-        sub?.cancel();
-      };
-      const timer = clock.setTimeout(() => {
-        if (done) return;
-        timedOut = new TimeoutError(ms);
-        this.count(TIMEOUTS);
-        if (this.events.has('timeout')) this.events.emit('timeout', { timeoutMs: ms });
-        if (aggressive) {
-          settle();
-          this.record(FAILURES, started);
-          reject(timedOut);
-        }
-        // Abort after rejecting, so an `fn` that rejects synchronously on abort cannot win.
-        tok.abort(timedOut);
-      }, ms);
-      // The caller's abort ends the call at once (the policies outside must not wait for an `fn`
-      // that may never settle), and the timer goes with it. It counts as neither outcome.
-      const sub =
-        ctx.tok === undefined
-          ? undefined
-          : tok.onAbort((reason) => {
-              if (done || !callerAborted(tok)) return;
-              settle();
-              reject(reason);
-            });
+      const call = new Call(tok, started, resolve as (value: unknown) => void, reject);
+      this.link(call);
+      call.timer = this.clock.setTimeout(() => this.deadline(call), this.durationMs);
+      if (ctx.tok !== undefined) {
+        // The caller's abort ends the call at once (the policies outside must not wait for an
+        // `fn` that may never settle), and the timer goes with it. It counts as neither outcome.
+        call.sub = tok.onAbort((reason) => {
+          if (call.done || !callerAborted(tok)) return;
+          this.finish(call);
+          reject(reason);
+        });
+      }
       invoke(fn, new Ctx(tok, ctx.attempt)).then(
         (value) => {
-          if (done) return;
-          settle();
+          if (call.done) return;
+          this.finish(call);
           this.record(SUCCESSES, started);
           resolve(value);
         },
         (error: unknown) => {
-          if (done) return;
-          settle();
+          if (call.done) return;
+          this.finish(call);
           this.record(FAILURES, started);
-          reject(timedOut === undefined ? error : new TimeoutError(ms, { cause: error }));
+          reject(call.timedOut === undefined ? error : new TimeoutError(this.durationMs, { cause: error }));
         },
       );
     });
+  }
+
+  private deadline(call: Call): void {
+    if (call.done) return;
+    const ms = this.durationMs;
+    const error = (call.timedOut = new TimeoutError(ms));
+    call.timer = undefined;
+    this.count(TIMEOUTS);
+    if (this.events.has('timeout')) this.events.emit('timeout', { timeoutMs: ms });
+    if (this.strategy === 'aggressive') {
+      this.finish(call);
+      this.record(FAILURES, call.started);
+      call.reject(error);
+    }
+    // Abort after rejecting, so an `fn` that rejects synchronously on abort cannot win.
+    call.tok.abort(error);
+  }
+
+  /** Settles the bookkeeping of a call: timer, token link, in-flight list. */
+  private finish(call: Call): void {
+    call.done = true;
+    if (call.timer !== undefined) this.clock.clearTimeout(call.timer);
+    call.tok.release();
+    call.sub?.cancel();
+    const { prev, next } = call;
+    if (prev === undefined) this.head = next;
+    else prev.next = next;
+    if (next !== undefined) next.prev = prev;
+    call.prev = call.next = undefined;
+  }
+
+  private link(call: Call): void {
+    const head = this.head;
+    call.next = head;
+    if (head !== undefined) head.prev = call;
+    this.head = call;
+  }
+
+  /** Ends every call in flight: its timer is cleared, its signal aborts, it rejects. */
+  protected override onDispose(): void {
+    const error = disposedError(this);
+    for (let call = this.head; call !== undefined; call = this.head) {
+      this.finish(call);
+      call.reject(error);
+      call.tok.abort(error);
+    }
   }
 }
 
@@ -117,7 +161,7 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
  *
  * Gotchas: `aggressive` cannot stop `fn` from running; pass `ctx.signal` on (to `fetch`, say) so
  * the work itself stops. A bulkhead inside the timeout keeps its permit until the abandoned work
- * really settles.
+ * really settles. `dispose()` ends the calls in flight: they reject and their signals abort.
  *
  * @example
  * ```ts

@@ -1,0 +1,114 @@
+// The packed tarball, as a user gets it: publint and attw on it, then installed into a fresh
+// folder and used from an ESM consumer, a CommonJS consumer (both side by side, for the
+// dual-package hazard) and a TypeScript consumer type-checked against its .d.ts files.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const run = (cmd, args, cwd = root) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+let passed = 0;
+let failed = 0;
+function check(name, fn) {
+  try {
+    const out = fn();
+    passed++;
+    console.log(`  ok    ${name}${out ? `: ${String(out).trim().split('\n').slice(-1)[0]}` : ''}`);
+  } catch (error) {
+    failed++;
+    console.log(`  FAIL  ${name}\n${error.stdout ?? ''}${error.stderr ?? ''}${error.stdout || error.stderr ? '' : error.stack}`);
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'breakwater-pack-'));
+try {
+  const [{ filename }] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir]));
+  const tarball = join(dir, filename);
+  console.log(`packed ${filename}`);
+
+  check('publint (strict)', () => run(join(root, 'node_modules/.bin/publint'), ['run', tarball, '--strict']));
+  check('attw (node16 profile: Node >= 20 has no node10 resolution)', () => run(join(root, 'node_modules/.bin/attw'), [tarball, '--profile', 'node16', '--format', 'table-flipped']));
+
+  const app = join(dir, 'app');
+  run('mkdir', ['-p', app]);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  check('npm install of the tarball', () =>
+    run('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], app),
+  );
+
+  writeFileSync(
+    join(app, 'esm.mjs'),
+    `import { timeout, fallback, pipeline, TimeoutError, isBreakwaterError } from 'breakwater';
+import { ManualClock } from 'breakwater/testing';
+import { createRequire } from 'node:module';
+const clock = new ManualClock();
+const p = pipeline(fallback('fb'), timeout({ durationMs: 10, clock }));
+const call = p.execute(() => new Promise(() => {}));
+await clock.advance(10);
+if ((await call) !== 'fb') throw new Error('fallback did not answer the timeout');
+// The CommonJS build loaded beside the ESM one: two copies of every class.
+const cjs = createRequire(import.meta.url)('breakwater');
+const foreign = new cjs.TimeoutError(5);
+if (foreign instanceof TimeoutError) throw new Error('expected two copies');
+if (!isBreakwaterError(foreign, 'ETIMEDOUT')) throw new Error('ESM guard missed a CJS error');
+if (!cjs.isBreakwaterError(new TimeoutError(1), 'ETIMEDOUT')) throw new Error('CJS guard missed an ESM error');
+if (isBreakwaterError(Object.assign(new Error('x'), { code: 'ETIMEDOUT' }))) throw new Error('foreign ETIMEDOUT taken for ours');
+console.log('esm consumer ok');
+`,
+  );
+  writeFileSync(
+    join(app, 'cjs.cjs'),
+    `const { timeout, isBreakwaterError } = require('breakwater');
+const { ManualClock } = require('breakwater/testing');
+const clock = new ManualClock();
+const t = timeout({ durationMs: 5, clock });
+const call = t.execute(() => new Promise(() => {})).catch((e) => e);
+clock.advance(5).then(() => call).then((e) => {
+  if (!isBreakwaterError(e, 'ETIMEDOUT')) { console.error('expected a TimeoutError', e); process.exit(1); }
+  console.log('cjs consumer ok');
+});
+`,
+  );
+  check('ESM consumer (import, with the CJS copy side by side)', () => run(process.execPath, ['esm.mjs'], app));
+  check('CommonJS consumer (require)', () => run(process.execPath, ['cjs.cjs'], app));
+
+  writeFileSync(
+    join(app, 'types.mts'),
+    `import { timeout, pipeline, fallback, isBreakwaterError, type Policy, type PolicyMetrics } from 'breakwater';
+import { ManualClock } from 'breakwater/testing';
+const p: Policy = pipeline(fallback(0), timeout({ durationMs: 5, clock: new ManualClock() }));
+const n: Promise<number> = p.execute(({ signal, attempt }) => (signal.aborted ? attempt : 1));
+const m: PolicyMetrics = p.metrics();
+const e: unknown = new Error();
+if (isBreakwaterError(e, 'ETIMEDOUT')) { const ms: number = e.timeoutMs; void ms; }
+void n; void m;
+`,
+  );
+  writeFileSync(
+    join(app, 'types.cts'),
+    `import { timeout, type TimeoutPolicy } from 'breakwater';
+import { ManualClock } from 'breakwater/testing';
+const t: TimeoutPolicy = timeout({ durationMs: 5, clock: new ManualClock() });
+export const r: Promise<string> = t.execute(() => 'x');
+`,
+  );
+  check('TypeScript consumer (nodenext, ESM and CJS files)', () =>
+    run(
+      process.execPath,
+      [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--typeRoots', join(root, 'node_modules/@types'), 'types.mts', 'types.cts'],
+      app,
+    ),
+  );
+  check('tarball holds only dist, README, CHANGELOG, package.json', () => {
+    const files = run('tar', ['-tzf', tarball]).trim().split('\n');
+    const stray = files.filter((f) => !/^package\/(dist\/|README\.md$|CHANGELOG\.md$|package\.json$|LICENSE$)/.test(f));
+    if (stray.length > 0) throw new Error(`unexpected files: ${stray.join(', ')}`);
+    return `${files.length} files`;
+  });
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+  for (const f of readdirSync(root)) if (f.endsWith('.tgz')) rmSync(join(root, f));
+}
+console.log(`\npack: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
