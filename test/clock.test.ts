@@ -32,3 +32,29 @@ describe('systemClock', () => {
     expect(Date.now() - started).toBeLessThan(20000);
   });
 });
+
+describe('turn clock (metrics time for systemClock)', () => {
+  it('reads the clock once per event-loop turn', async () => {
+    const { turnNow, metricsTime } = await import('../src/clock.js');
+    const a = turnNow();
+    const spin = performance.now() + 2;
+    while (performance.now() < spin) {
+      /* 2 ms of synchronous work in the same turn */
+    }
+    expect(turnNow()).toBe(a);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(turnNow()).toBeGreaterThanOrEqual(a + 2);
+    expect(metricsTime(systemClock)).toBe(turnNow);
+  });
+
+  it('is not used for other clocks: a ManualClock stays exact', async () => {
+    const { metricsTime } = await import('../src/clock.js');
+    const { ManualClock } = await import('../src/testing/index.js');
+    const c = new ManualClock(5);
+    const read = metricsTime(c);
+    expect(read()).toBe(5);
+    await c.advance(3);
+    expect(read()).toBe(8);
+  });
+});
