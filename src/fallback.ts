@@ -9,7 +9,15 @@ import { callerAborted } from './token.js';
 import { FAILURES, FALLBACKS, SUCCESSES } from './metrics/rolling-window.js';
 import { optionsObject } from './validate.js';
 
-/** What a fallback handler receives. */
+/**
+ * What a fallback handler receives.
+ *
+ * @example
+ * ```ts
+ * import { fallback, type FallbackContext } from 'breakwater';
+ * const f = fallback((ctx: FallbackContext) => (ctx.error instanceof Error ? ctx.error.message : 'bad result'));
+ * ```
+ */
 export interface FallbackContext {
   /** The handled error, when the call threw. */
   readonly error?: unknown;
@@ -19,24 +27,55 @@ export interface FallbackContext {
   readonly signal: AbortSignal;
 }
 
-/** Computes the substitute answer. */
+/**
+ * Computes the substitute answer.
+ *
+ * @example
+ * ```ts
+ * import { fallback, type FallbackHandler } from 'breakwater';
+ * const fromCache: FallbackHandler<string[]> = () => ['cached'];
+ * const f = fallback(fromCache);
+ * ```
+ */
 export type FallbackHandler<R> = (ctx: FallbackContext) => R | PromiseLike<R>;
 
-/** Options of {@link fallback}. */
+/**
+ * Options of {@link fallback}.
+ *
+ * @example
+ * ```ts
+ * import { fallback, handleErrors, TimeoutError } from 'breakwater';
+ * const f = fallback('stale', { handle: handleErrors(TimeoutError), handleResult: (v) => v === null });
+ * ```
+ */
 export interface FallbackOptions extends HandleOptions, Omit<CommonOptions, 'clock'> {
   /** Time source for metrics. @defaultValue systemClock */
   readonly clock?: CommonOptions['clock'];
 }
 
-/** Events of the fallback policy. */
+/**
+ * Events of the fallback policy.
+ *
+ * @example
+ * ```ts
+ * import { fallback } from 'breakwater';
+ * fallback(0).events.on('fallback', ({ error }) => console.warn('answered a failure', error));
+ * ```
+ */
 export interface FallbackEvents {
   /** The fallback answered for a handled failure. */
   fallback: { readonly error?: unknown; readonly result?: unknown };
 }
 
 /**
- * A policy that answers a handled failure with a value or a handler's result. See
+ * A policy that answers a handled failure with a value or a handler's result. Build it with
  * {@link fallback}.
+ *
+ * @example
+ * ```ts
+ * import { fallback, type FallbackPolicy } from 'breakwater';
+ * const orZero: FallbackPolicy<number> = fallback(0);
+ * ```
  */
 export class FallbackPolicy<R = unknown> extends PolicyBase<FallbackEvents> {
   private readonly classify: Classifier;

@@ -18,15 +18,38 @@ import { callerAborted } from './token.js';
 
 type Runnable = Policy & { [RUN]?: <T>(fn: Fn<T>, ctx: Ctx) => Promise<T> };
 
-/** Events of a pipeline: only the common ones (`listenerError`, `dispose`). */
+/**
+ * Events of a pipeline: only the common ones (`listenerError`, `dispose`).
+ *
+ * @example
+ * ```ts
+ * import { pipeline, timeout } from 'breakwater';
+ * pipeline(timeout(10)).events.on('dispose', ({ name }) => console.log(name, 'disposed'));
+ * ```
+ */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface PipelineEvents {}
 
-/** Options of {@link pipeline}, given as its last argument. */
+/**
+ * Options of {@link pipeline}, given as its last argument.
+ *
+ * @example
+ * ```ts
+ * import { pipeline, timeout } from 'breakwater';
+ * const p = pipeline(timeout(1000), { name: 'orders', metrics: { windowMs: 60000, buckets: 60 } });
+ * ```
+ */
 export type PipelineOptions = CommonOptions;
 
 /**
- * A policy made of other policies, first outermost. See {@link pipeline}.
+ * A policy made of other policies, first outermost. Build it with {@link pipeline}.
+ *
+ * @example
+ * ```ts
+ * import { pipeline, fallback, timeout, type Pipeline } from 'breakwater';
+ * const p: Pipeline = pipeline(fallback(null), timeout(1000));
+ * p.policies.length; // 2
+ * ```
  */
 export class Pipeline extends PolicyBase<PipelineEvents> {
   /** The members in order, outermost first. */

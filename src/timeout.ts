@@ -12,10 +12,26 @@ import { num, oneOf, optionsObject } from './validate.js';
 /**
  * `aggressive`: the call rejects at the deadline whatever `fn` does; `cooperative`: the call
  * waits for `fn`, which should honour `ctx.signal`.
+ *
+ * @example
+ * ```ts
+ * import { timeout, type TimeoutStrategy } from 'breakwater';
+ * const strategy: TimeoutStrategy = 'cooperative';
+ * const limit = timeout({ durationMs: 1000, strategy });
+ * ```
  */
 export type TimeoutStrategy = 'aggressive' | 'cooperative';
 
-/** Options of {@link timeout}. */
+/**
+ * Options of {@link timeout}.
+ *
+ * @example
+ * ```ts
+ * import { timeout, type TimeoutOptions } from 'breakwater';
+ * const options: TimeoutOptions = { durationMs: 250, strategy: 'aggressive', name: 'db' };
+ * const limit = timeout(options);
+ * ```
+ */
 export interface TimeoutOptions extends CommonOptions {
   /** The limit per call in milliseconds (0 times out on the next timer tick). */
   readonly durationMs: number;
@@ -23,7 +39,15 @@ export interface TimeoutOptions extends CommonOptions {
   readonly strategy?: TimeoutStrategy;
 }
 
-/** Events of the timeout policy. */
+/**
+ * Events of the timeout policy.
+ *
+ * @example
+ * ```ts
+ * import { timeout } from 'breakwater';
+ * timeout(100).events.on('timeout', ({ timeoutMs }) => console.warn(`timed out after ${timeoutMs} ms`));
+ * ```
+ */
 export interface TimeoutEvents {
   /** A call reached its deadline. */
   timeout: { readonly timeoutMs: number };
@@ -49,7 +73,14 @@ class Call {
 }
 
 /**
- * A policy that limits how long each call may take. See {@link timeout}.
+ * A policy that limits how long each call may take. Build it with {@link timeout}.
+ *
+ * @example
+ * ```ts
+ * import { timeout, type TimeoutPolicy } from 'breakwater';
+ * const limit: TimeoutPolicy = timeout({ durationMs: 500, strategy: 'cooperative' });
+ * limit.durationMs; // 500
+ * ```
  */
 export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   /** The limit per call in milliseconds. */
