@@ -12,7 +12,16 @@
  */
 const BRAND: unique symbol = Symbol.for('breakwater.error') as never;
 
-/** Error codes of breakwater's own errors. */
+/**
+ * Error codes of breakwater's own errors.
+ *
+ * @example
+ * ```ts
+ * import { isBreakwaterError, type BreakwaterErrorCode } from 'breakwater';
+ * const local: BreakwaterErrorCode[] = ['EBULKHEADFULL', 'ERATELIMITED'];
+ * const isLocal = (e: unknown) => local.some((code) => isBreakwaterError(e, code));
+ * ```
+ */
 export type BreakwaterErrorCode =
   | 'ECIRCUITOPEN'
   | 'ECIRCUITISOLATED'
@@ -178,7 +187,15 @@ export function isBreakwaterError(error: unknown, code?: BreakwaterErrorCode): b
   return code === undefined || (error as { code?: unknown }).code === code;
 }
 
-/** The error class that carries a given code. */
+/**
+ * The error class that carries a given code.
+ *
+ * @example
+ * ```ts
+ * import type { ErrorForCode } from 'breakwater';
+ * type T = ErrorForCode<'ETIMEDOUT'>; // TimeoutError
+ * ```
+ */
 export type ErrorForCode<C extends BreakwaterErrorCode> = C extends 'ECIRCUITOPEN'
   ? BrokenCircuitError
   : C extends 'ECIRCUITISOLATED'

@@ -6,13 +6,29 @@
  */
 import { EventEmitter } from 'eventemitter3';
 
-/** Payload of `listenerError`: a listener for `event` threw `error`. */
+/**
+ * Payload of `listenerError`: a listener for `event` threw `error`.
+ *
+ * @example
+ * ```ts
+ * import { timeout, type ListenerErrorEvent } from 'breakwater';
+ * timeout(10).events.on('listenerError', (e: ListenerErrorEvent) => console.error(e.event, e.error));
+ * ```
+ */
 export interface ListenerErrorEvent {
   readonly event: string;
   readonly error: unknown;
 }
 
-/** Events every policy emits, whatever its kind. */
+/**
+ * Events every policy emits, whatever its kind.
+ *
+ * @example
+ * ```ts
+ * import { fallback } from 'breakwater';
+ * fallback(0).events.on('dispose', ({ name }) => console.log(`${name} is gone`));
+ * ```
+ */
 export interface CommonEvents {
   /** A listener of this emitter threw; the call it observed was not affected. */
   listenerError: ListenerErrorEvent;
@@ -20,7 +36,15 @@ export interface CommonEvents {
   dispose: { readonly name: string };
 }
 
-/** Maps an events interface (name → payload) to eventemitter3's listener signatures. */
+/**
+ * Maps an events interface (name → payload) to eventemitter3's listener signatures.
+ *
+ * @example
+ * ```ts
+ * import type { ListenerMap, TimeoutEvents } from 'breakwater';
+ * type Listeners = ListenerMap<TimeoutEvents>; // { timeout: (payload: { timeoutMs: number }) => void }
+ * ```
+ */
 export type ListenerMap<E> = { [K in keyof E & (string | symbol)]: (payload: E[K]) => void };
 
 interface Listener {

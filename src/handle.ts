@@ -5,13 +5,39 @@
  */
 import { optFn } from './validate.js';
 
-/** Decides whether a thrown error counts as a failure. */
+/**
+ * Decides whether a thrown error counts as a failure.
+ *
+ * @example
+ * ```ts
+ * import { retry, type ErrorPredicate } from 'breakwater';
+ * const transient: ErrorPredicate = (e) => (e as { status?: number }).status === 503;
+ * const r = retry({ handle: transient });
+ * ```
+ */
 export type ErrorPredicate = (error: unknown) => boolean;
-/** Decides whether a returned value counts as a failure. */
+/**
+ * Decides whether a returned value counts as a failure.
+ *
+ * @example
+ * ```ts
+ * import { retry, type ResultPredicate } from 'breakwater';
+ * const serverError: ResultPredicate = (res) => (res as Response).status >= 500;
+ * const r = retry({ handleResult: serverError });
+ * ```
+ */
 export type ResultPredicate = (value: unknown) => boolean;
 
 /**
  * Options shared by the policies that react to failures.
+ *
+ * @example
+ * ```ts
+ * import { fallback, handleErrors, type HandleOptions } from 'breakwater';
+ * class NetworkError extends Error {}
+ * const classify: HandleOptions = { handle: handleErrors(NetworkError), handleResult: (v) => v === undefined };
+ * const f = fallback(null, classify);
+ * ```
  */
 export interface HandleOptions {
   /**
