@@ -1,0 +1,301 @@
+/**
+ * The hedge policy: when an attempt is slow (or fails), start another; the first success wins.
+ *
+ * @module
+ */
+import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
+import { Ctx, type CommonOptions, type Fn, invoke, PolicyBase, RUN, disposedError } from './policy.js';
+import { callerAborted, type Subscription, Token } from './token.js';
+import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
+import { optBudget, type RetryBudget } from './retry-budget.js';
+import { num, optionsObject, rangeError, typeError } from './validate.js';
+
+/**
+ * Options of {@link hedge}.
+ *
+ * @example
+ * ```ts
+ * import { hedge, type HedgeOptions } from 'breakwater';
+ * const options: HedgeOptions = { delayMs: (attempt) => 50 * (attempt - 1), maxHedges: 2 };
+ * const policy = hedge(options);
+ * ```
+ */
+export interface HedgeOptions extends HandleOptions, CommonOptions {
+  /**
+   * How long an attempt may run before the next one starts, in milliseconds: a number `>= 0`
+   * (`0` starts every attempt at once; `Infinity` hedges only on failure), or a function of the
+   * number of the attempt about to start (2 for the first hedge) returning such a number.
+   */
+  readonly delayMs: number | ((attempt: number) => number);
+  /**
+   * Extra attempts at most, so up to `1 + maxHedges` attempts in all; an integer `>= 0`.
+   * @defaultValue `1`
+   */
+  readonly maxHedges?: number;
+  /** A {@link RetryBudget} shared with other policies; a hedge it refuses is not started. */
+  readonly budget?: RetryBudget;
+}
+
+/**
+ * Events of the hedge policy.
+ *
+ * @example
+ * ```ts
+ * import { hedge } from 'breakwater';
+ * const policy = hedge({ delayMs: 100 });
+ * policy.events.on('hedge', ({ attempt }) => console.log(`started attempt ${attempt}`));
+ * ```
+ */
+export interface HedgeEvents {
+  /** Attempt 2, 3, … started (after the delay, or at once after a failure). */
+  hedge: { readonly attempt: number };
+  /** The shared budget refused to start attempt `attempt`. */
+  budgetExhausted: { readonly attempt: number };
+}
+
+/** The state of one call. Plain fields, so every run has the same shape. */
+class Run<T> {
+  /** Attempts started. */
+  n = 0;
+  /** Attempts started and not yet settled. */
+  pending = 0;
+  done = false;
+  timer: unknown = undefined;
+  /** Tokens of unsettled attempts: the first, then the hedges (settled ones are `undefined`). */
+  first: Token | undefined = undefined;
+  more: Array<Token | undefined> | undefined = undefined;
+  sub: Subscription | undefined = undefined;
+  resolve!: (value: T) => void;
+  reject!: (error: unknown) => void;
+  /** Neighbours in the policy's list of calls in flight. */
+  prev: Run<unknown> | undefined = undefined;
+  next: Run<unknown> | undefined = undefined;
+  constructor(
+    readonly fn: Fn<T>,
+    readonly parent: Token | undefined,
+    readonly started: number,
+  ) {}
+}
+
+/**
+ * A policy that hedges slow calls with parallel attempts. See {@link hedge}.
+ *
+ * @example
+ * ```ts
+ * import { hedge, HedgePolicy } from 'breakwater';
+ * const policy: HedgePolicy = hedge({ delayMs: 100, maxHedges: 2 });
+ * policy.maxHedges; // 2
+ * ```
+ */
+export class HedgePolicy extends PolicyBase<HedgeEvents> {
+  /** Extra attempts at most. */
+  readonly maxHedges: number;
+  /** The delay before each hedge: a number, or a function of the attempt number. */
+  readonly delayMs: number | ((attempt: number) => number);
+  /** The shared retry budget, if any. */
+  readonly budget: RetryBudget | undefined;
+  private readonly classify: Classifier;
+  private readonly attempts: number;
+  /**
+   * Calls in flight, so `dispose()` can clear their timers: an intrusive list, because a `Set`
+   * that every call adds to and deletes from cost more than the hedge itself (~350 ns).
+   */
+  private runs: Run<unknown> | undefined = undefined;
+
+  /** @internal Use {@link hedge}. */
+  constructor(options: HedgeOptions) {
+    const p = 'hedge';
+    const o = optionsObject(p, options);
+    super(p, o);
+    this.classify = classifier(p, o);
+    const d = o['delayMs'];
+    if (typeof d === 'function') this.delayMs = d as (attempt: number) => number;
+    else if (typeof d === 'number') this.delayMs = num(p, 'delayMs', d, { min: 0, infinity: true });
+    else typeError(p, 'delayMs', 'a number >= 0 (or Infinity) or a function', d);
+    this.maxHedges = o['maxHedges'] === undefined ? 1 : num(p, 'maxHedges', o['maxHedges'], { min: 0, integer: true });
+    this.attempts = 1 + this.maxHedges;
+    this.budget = optBudget(p, o['budget']);
+  }
+
+  /** @internal */
+  [RUN]<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
+    if (this.disposed) return Promise.reject(disposedError(this));
+    const parent = ctx.tok;
+    if (parent?.aborted === true) return Promise.reject(parent.reason);
+    const run = new Run<T>(fn, parent, this.start());
+    const promise = new Promise<T>((resolve, reject) => {
+      run.resolve = resolve;
+      run.reject = reject;
+    });
+    this.budget?.recordAttempt();
+    const head = this.runs;
+    if (head !== undefined) {
+      run.next = head;
+      head.prev = run as Run<unknown>;
+    }
+    this.runs = run as Run<unknown>;
+    // Any abort of the call's token (the caller, an outer timeout or hedge) ends the call at once;
+    // each attempt's child token aborts with it.
+    if (parent !== undefined) run.sub = parent.onAbort((reason) => this.finish(run, false, reason, undefined));
+    this.launch(run);
+    return promise;
+  }
+
+  /**
+   * Starts the next attempt now, and arms the timer for the one after. Returns false when a hedge
+   * may not start (disposed, or refused by the budget).
+   */
+  private launch<T>(run: Run<T>): boolean {
+    const n = run.n + 1;
+    if (n > 1) {
+      if (this.disposed) return false;
+      if (this.budget !== undefined && !this.budget.tryRetry()) {
+        if (this.events.has('budgetExhausted')) this.events.emit('budgetExhausted', { attempt: n });
+        return false;
+      }
+    }
+    let delay: number;
+    try {
+      delay = n < this.attempts ? this.delayFor(n + 1) : Infinity;
+    } catch (error) {
+      this.finish(run, false, error, undefined);
+      return true;
+    }
+    if (n > 1) {
+      this.count(RETRIES);
+      if (this.events.has('hedge')) this.events.emit('hedge', { attempt: n });
+    }
+    run.n = n;
+    run.pending++;
+    const tok = Token.child(run.parent);
+    if (n === 1) run.first = tok;
+    else (run.more ??= []).push(tok);
+    void invoke(run.fn, new Ctx(tok, n)).then(
+      (value) => this.settled(run, tok, n, value, false),
+      (error: unknown) => this.settled(run, tok, n, error, true),
+    );
+    if (delay === 0) {
+      if (!run.done) this.launch(run);
+    } else if (delay !== Infinity && !run.done) {
+      run.timer = this.clock.setTimeout(() => {
+        run.timer = undefined;
+        if (!run.done) this.launch(run);
+      }, delay);
+    }
+    return true;
+  }
+
+  private delayFor(attempt: number): number {
+    const d = this.delayMs;
+    if (typeof d === 'number') return d;
+    const ms = d(attempt);
+    if (typeof ms !== 'number' || !(ms >= 0)) {
+      rangeError('hedge', `delayMs(${attempt})`, 'a number >= 0 (or Infinity)', ms);
+    }
+    return ms;
+  }
+
+  /** Attempt `n` settled. */
+  private settled<T>(run: Run<T>, tok: Token, n: number, outcome: unknown, threw: boolean): void {
+    if (run.done) return;
+    run.pending--;
+    tok.release();
+    if (n === 1) run.first = undefined;
+    else (run.more as Array<Token | undefined>)[n - 2] = undefined;
+    let handled: boolean;
+    try {
+      handled = threw ? handlesError(this.classify, outcome) : handlesResult(this.classify, outcome);
+    } catch (error) {
+      // A throwing `handle` predicate fails the call (as it would in retry), never unhandled.
+      this.finish(run, false, error, undefined);
+      return;
+    }
+    if (!handled) {
+      // A success, or an error that is not handled: either way this outcome is the answer.
+      this.finish(run, !threw, outcome, tok);
+      return;
+    }
+    if (run.n < this.attempts) {
+      // A failure starts the next attempt at once; the timer that was waiting for it goes.
+      if (run.timer !== undefined) {
+        this.clock.clearTimeout(run.timer);
+        run.timer = undefined;
+      }
+      if (this.launch(run)) return;
+    }
+    // The last attempt to fail: its failure stands.
+    if (run.pending === 0) this.finish(run, !threw, outcome, undefined);
+  }
+
+  /**
+   * Settles the call once: clears the timer, aborts every attempt still running, records metrics.
+   * `ok` resolves with `value`, otherwise rejects with it.
+   */
+  private finish<T>(run: Run<T>, ok: boolean, value: unknown, winner: Token | undefined): void {
+    if (run.done) return;
+    run.done = true;
+    const { prev, next } = run;
+    if (prev === undefined) this.runs = next;
+    else prev.next = next;
+    if (next !== undefined) next.prev = prev;
+    run.prev = run.next = undefined;
+    if (run.timer !== undefined) {
+      this.clock.clearTimeout(run.timer);
+      run.timer = undefined;
+    }
+    run.sub?.cancel();
+    winner?.release();
+    const aborted = run.parent?.aborted === true;
+    // Only a winner is a success: a failing value that every attempt returned is resolved, but it
+    // is a failure. The caller's own abort is neither.
+    if (!callerAborted(run.parent)) this.record(ok && winner !== undefined ? SUCCESSES : FAILURES, run.started);
+    if (ok) run.resolve(value as T);
+    else run.reject(value);
+    // Losers learn after the call has settled, so nothing they do on abort can change it; their
+    // late outcomes land in `settled`, which ignores them.
+    const first = run.first;
+    const more = run.more;
+    if (first === undefined && more === undefined) return;
+    const reason = aborted ? run.parent?.reason : new DOMException('Another hedged attempt won', 'AbortError');
+    first?.abort(reason);
+    if (more !== undefined) for (const t of more) t?.abort(reason);
+  }
+
+  /** @internal */
+  protected override onDispose(): void {
+    // Calls in flight keep their running attempts but start no more: their timers go now.
+    for (let run = this.runs; run !== undefined; run = run.next) {
+      if (run.timer !== undefined) {
+        this.clock.clearTimeout(run.timer);
+        run.timer = undefined;
+      }
+    }
+  }
+}
+
+/**
+ * Hedges slow calls: when an attempt has not settled after `delayMs`, or has failed, another
+ * starts, up to `1 + maxHedges` attempts; the first success wins and every other attempt's
+ * `ctx.signal` aborts. If every attempt fails, the last failure stands (Polly's hedging, latency
+ * mode, plus: a handled failure starts the next attempt at once). An outcome that is not
+ * handled (a success, or an error `handle` rejects) wins like a success.
+ *
+ * **When to use:** idempotent reads with a long latency tail (a search, a cache or replica read):
+ * a hedge after the p95 latency cuts the tail for about 5% more load. Share a `budget` to cap
+ * that extra load when the dependency is slow for everyone.
+ *
+ * **Gotchas:** every attempt really runs: pass `ctx.signal` on so losers stop working. Losers'
+ * late outcomes are discarded (never an unhandled rejection). `delayMs: 0` starts every attempt at
+ * once; `delayMs: Infinity` hedges only after a failure.
+ *
+ * @example
+ * ```ts
+ * import { hedge, retryBudget } from 'breakwater';
+ * const policy = hedge({ delayMs: 100, maxHedges: 2, budget: retryBudget({ ratio: 0.1 }) });
+ * policy.events.on('hedge', ({ attempt }) => console.log(`attempt ${attempt} started`));
+ * const res = await policy.execute(({ signal, attempt }) => fetch(`https://example.com/search?try=${attempt}`, { signal }));
+ * ```
+ */
+export function hedge(options: HedgeOptions): HedgePolicy {
+  return new HedgePolicy(options).adopt();
+}
