@@ -1,0 +1,191 @@
+/**
+ * The chaos policy: fault and latency injection (Polly's Simmy), to test that a pipeline
+ * survives what it claims to survive.
+ *
+ * @module
+ */
+import type { AttemptContext, CommonOptions, Ctx, Fn } from './policy.js';
+import { PolicyBase, RUN, disposedError } from './policy.js';
+import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
+import { callerAborted, type Subscription } from './token.js';
+import { num, optFn, optionsObject, typeError } from './validate.js';
+
+/** What a fault is: an error to reject with, or a function returning one (called per fault). */
+export type ChaosFault = Error | ((ctx: AttemptContext) => unknown);
+
+/** Options of {@link chaos}. */
+export interface ChaosOptions extends CommonOptions {
+  /** Fraction of calls that fail with `fault` without calling `fn` (in [0, 1]). @defaultValue `0` */
+  readonly faultRate?: number;
+  /** The injected failure; required when `faultRate > 0`. */
+  readonly fault?: ChaosFault;
+  /** Fraction of the other calls delayed by `latencyMs` before `fn` starts (in [0, 1]). @defaultValue `0` */
+  readonly latencyRate?: number;
+  /** The injected delay in ms; required when `latencyRate > 0`. */
+  readonly latencyMs?: number;
+  /** Whether to inject at all; a function is read on every call (a feature flag). @defaultValue `true` */
+  readonly enabled?: boolean | (() => boolean);
+  /** Randomness in [0, 1); inject for deterministic tests. @defaultValue `Math.random` */
+  readonly random?: () => number;
+}
+
+/** Events of the chaos policy. */
+export interface ChaosEvents {
+  /** A fault or a delay was injected into a call. */
+  chaos: { readonly fault?: unknown; readonly latencyMs?: number };
+}
+
+/** A pending injected delay, so that `dispose()` can clear it. */
+interface Delay {
+  timer: unknown;
+  sub: Subscription | undefined;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * A policy that injects faults and latency. See {@link chaos}.
+ *
+ * @example
+ * ```ts
+ * import { chaos, type ChaosPolicy } from 'breakwater';
+ * const c: ChaosPolicy = chaos({ latencyRate: 0.5, latencyMs: 200 });
+ * console.log(c.latencyRate, c.latencyMs);
+ * ```
+ */
+export class ChaosPolicy extends PolicyBase<ChaosEvents> {
+  readonly faultRate: number;
+  readonly latencyRate: number;
+  readonly latencyMs: number;
+  private readonly fault: ChaosFault | undefined;
+  private readonly enabled: boolean | (() => boolean);
+  private readonly random: () => number;
+  private readonly delays = new Set<Delay>();
+
+  /** @internal Use {@link chaos}. */
+  constructor(options?: ChaosOptions) {
+    const o = optionsObject('chaos', options);
+    const rate = { min: 0, max: 1 };
+    const faultRate = o['faultRate'] === undefined ? 0 : num('chaos', 'faultRate', o['faultRate'], rate);
+    const fault = o['fault'];
+    if ((fault !== undefined || faultRate > 0) && !(fault instanceof Error) && typeof fault !== 'function') {
+      typeError('chaos', 'fault', 'an Error or a function returning one', fault);
+    }
+    const latencyRate = o['latencyRate'] === undefined ? 0 : num('chaos', 'latencyRate', o['latencyRate'], rate);
+    const latencyMs =
+      o['latencyMs'] === undefined && latencyRate === 0 ? 0 : num('chaos', 'latencyMs', o['latencyMs'], { min: 0 });
+    const enabled = o['enabled'] === undefined ? true : o['enabled'];
+    if (typeof enabled !== 'boolean' && typeof enabled !== 'function') {
+      typeError('chaos', 'enabled', 'a boolean or a function', enabled);
+    }
+    const random = optFn<() => number>('chaos', 'random', o['random']) ?? Math.random;
+    super('chaos', o);
+    this.faultRate = faultRate;
+    this.fault = fault as ChaosFault | undefined;
+    this.latencyRate = latencyRate;
+    this.latencyMs = latencyMs;
+    this.enabled = enabled as boolean | (() => boolean);
+    this.random = random;
+  }
+
+  /** @internal */
+  async [RUN]<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
+    if (this.disposed) throw disposedError(this);
+    const started = this.start();
+    const enabled = this.enabled;
+    // Draws happen only for a rate above 0, so an injected `random` sees one draw per decision.
+    if (enabled === true || (enabled !== false && enabled())) {
+      if (this.faultRate > 0 && this.random() < this.faultRate) {
+        const f = this.fault;
+        let fault: unknown;
+        try {
+          fault = typeof f === 'function' ? f(ctx) : f;
+        } catch (error) {
+          fault = error;
+        }
+        if (this.events.has('chaos')) this.events.emit('chaos', { fault });
+        this.record(FAILURES, started);
+        throw fault;
+      }
+      if (this.latencyRate > 0 && this.random() < this.latencyRate) {
+        if (this.events.has('chaos')) this.events.emit('chaos', { latencyMs: this.latencyMs });
+        await this.delay(ctx);
+      }
+    }
+    try {
+      const value = await fn(ctx);
+      this.record(SUCCESSES, started);
+      return value;
+    } catch (error) {
+      if (!callerAborted(ctx.tok)) this.record(FAILURES, started);
+      throw error;
+    }
+  }
+
+  /** Waits `latencyMs` on the clock; an abort (or `dispose()`) clears the timer and rejects at once. */
+  private delay(ctx: Ctx): Promise<void> {
+    const tok = ctx.tok;
+    if (tok !== undefined && tok.aborted) return Promise.reject(tok.reason);
+    return new Promise<void>((resolve, reject) => {
+      const d: Delay = { timer: undefined, sub: undefined, reject };
+      const end = (): void => {
+        this.delays.delete(d);
+        d.sub?.cancel();
+      };
+      d.timer = this.clock.setTimeout(() => {
+        end();
+        resolve();
+      }, this.latencyMs);
+      if (tok !== undefined) {
+        d.sub = tok.onAbort((reason) => {
+          this.clock.clearTimeout(d.timer);
+          end();
+          reject(reason);
+        });
+      }
+      this.delays.add(d);
+    });
+  }
+
+  protected override onDispose(): void {
+    const error = disposedError(this);
+    for (const d of this.delays) {
+      this.clock.clearTimeout(d.timer);
+      d.sub?.cancel();
+      d.reject(error);
+    }
+    this.delays.clear();
+  }
+}
+
+/**
+ * Injects faults and latency, to test that a pipeline survives them (Polly's Simmy). Per call,
+ * with probability `faultRate` (a draw `random() < faultRate`) the call rejects with `fault`
+ * without calling `fn`; otherwise, with probability `latencyRate` (a second draw), `fn` starts
+ * after `latencyMs` on the clock. `enabled` may be a function, read on every call, so chaos can be
+ * switched on and off at run time (a feature flag, an environment check). Deterministic with an
+ * injected `random`.
+ *
+ * When to use: in staging or in tests, innermost in a pipeline (where the real failures come
+ * from), to prove that the retries, the breaker, the timeouts and the fallback really work.
+ *
+ * Gotchas: a delayed call whose caller aborts rejects at once and the timer is cleared. A fault
+ * that is a single `Error` instance is thrown as is on every injection; pass a function for a
+ * fresh error (and stack) each time.
+ *
+ * @example
+ * ```ts
+ * import { chaos, pipeline, retry, timeout } from 'breakwater';
+ * const monkey = chaos({
+ *   faultRate: 0.1,
+ *   fault: () => new Error('injected'),
+ *   latencyRate: 0.2,
+ *   latencyMs: 1500,
+ *   enabled: () => process.env.CHAOS === '1',
+ * });
+ * const policy = pipeline(retry({ maxAttempts: 3 }), timeout(1000), monkey);
+ * await policy.execute(() => fetch('https://api.example.com/health'));
+ * ```
+ */
+export function chaos(options?: ChaosOptions): ChaosPolicy {
+  return new ChaosPolicy(options).adopt();
+}

@@ -1,0 +1,329 @@
+/**
+ * The rate limiter: a token bucket or an exact sliding window, with optional FIFO waiting.
+ *
+ * @module
+ */
+import { RateLimitedError } from './errors.js';
+import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
+import { type Ctx, type CommonOptions, type Fn, type PolicyMetrics, PolicyBase, RUN, disposedError, invoke } from './policy.js';
+import { promiseFor, type Settleable, WaitNode, WaitQueue } from './queue.js';
+import { callerAborted, type Subscription } from './token.js';
+import { num, oneOf, optionsObject } from './validate.js';
+
+/** Options common to both algorithms of {@link rateLimiter}. */
+interface RateLimiterCommon extends CommonOptions {
+  /**
+   * How long a call may wait for a permit, in ms; waiting calls are served FIFO. `Infinity` waits
+   * as long as it takes. @defaultValue `0` (no waiting: reject at once)
+   */
+  readonly maxWaitMs?: number;
+}
+
+/** A token bucket: starts full, refills continuously, never holds more than `capacity`. */
+export interface TokenBucketOptions extends RateLimiterCommon {
+  readonly algorithm: 'tokenBucket';
+  /** Most permits the bucket holds, i.e. the largest burst (an integer >= 1). */
+  readonly capacity: number;
+  /** Permits added per second (a number > 0; fractions allowed). */
+  readonly refillPerSecond: number;
+}
+
+/** An exact sliding window: a call may start while fewer than `limit` started in the last `windowMs`. */
+export interface SlidingWindowOptions extends RateLimiterCommon {
+  readonly algorithm: 'slidingWindow';
+  /** Calls that may start in any window of `windowMs` (an integer >= 1). */
+  readonly limit: number;
+  /** The window's length in ms (a number > 0). */
+  readonly windowMs: number;
+}
+
+/** Options of {@link rateLimiter}. */
+export type RateLimiterOptions = TokenBucketOptions | SlidingWindowOptions;
+
+/** Events of the rate limiter. */
+export interface RateLimiterEvents {
+  /** A call was refused: no permit within `maxWaitMs`. */
+  rejected: { readonly retryAfterMs: number };
+}
+
+/** Where permits come from. Both implementations are O(1) per call. */
+interface Permits {
+  /** Takes a permit if one is free at `now`. */
+  tryTake(now: number): boolean;
+  /** Milliseconds from `now` until a permit is free for the caller behind `ahead` others (0: now). */
+  waitFor(now: number, ahead: number): number;
+}
+
+// Float slack: a refill computed at the exact due time may land a hair under a whole token.
+const EPS = 1e-9;
+
+class TokenBucket implements Permits {
+  private tokens: number;
+  private last: number;
+  private readonly perMs: number;
+  constructor(
+    private readonly capacity: number,
+    refillPerSecond: number,
+    now: number,
+  ) {
+    this.tokens = capacity;
+    this.last = now;
+    this.perMs = refillPerSecond / 1000;
+  }
+
+  // Lazy refill from the clock: no timer while idle, and never above capacity after idle time.
+  private refill(now: number): void {
+    if (now > this.last) {
+      const t = this.tokens + (now - this.last) * this.perMs;
+      this.tokens = t < this.capacity ? t : this.capacity;
+      this.last = now;
+    }
+  }
+
+  tryTake(now: number): boolean {
+    this.refill(now);
+    if (this.tokens < 1 - EPS) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  waitFor(now: number, ahead: number): number {
+    this.refill(now);
+    const need = ahead + 1 - this.tokens;
+    return need <= EPS ? 0 : need / this.perMs;
+  }
+}
+
+class SlidingLog implements Permits {
+  // The start times of the last `limit` calls, oldest at `head` once full: a ring, so memory is
+  // bounded by `limit` and grows only as calls arrive.
+  private readonly times: number[] = [];
+  private head = 0;
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+  ) {}
+
+  tryTake(now: number): boolean {
+    const t = this.times;
+    if (t.length < this.limit) {
+      t.push(now);
+      return true;
+    }
+    // A start exactly `windowMs` ago has left the window. (Written as in `waitFor`, so the two
+    // never disagree by a rounding error.)
+    if ((t[this.head] as number) + this.windowMs > now) return false;
+    t[this.head] = now;
+    if (++this.head === this.limit) this.head = 0;
+    return true;
+  }
+
+  waitFor(now: number, ahead: number): number {
+    const t = this.times;
+    const free = this.limit - t.length;
+    if (ahead < free) return 0;
+    // The k-th permit to come frees when the k-th oldest start leaves the window; past `limit`,
+    // when the start it replaced (itself a waiter's, granted on time) leaves it, a window later.
+    const k = ahead - free;
+    const r = k % this.limit;
+    const base = r < t.length ? (t[(this.head + r) % t.length] as number) : now;
+    const due = base + this.windowMs * (1 + Math.floor(k / this.limit));
+    return due > now ? due - now : 0;
+  }
+}
+
+class RateWaiter extends WaitNode implements Settleable {
+  resolve: (value: unknown) => void = noop;
+  reject: (error: unknown) => void = noop;
+  sub: Subscription | undefined = undefined;
+  constructor(
+    readonly fn: Fn<unknown>,
+    readonly ctx: Ctx,
+    readonly started: number,
+  ) {
+    super();
+  }
+}
+
+function noop(): void {}
+
+/**
+ * A policy that limits how often calls start. See {@link rateLimiter}.
+ *
+ * @example
+ * ```ts
+ * import { rateLimiter, type RateLimiterPolicy } from 'breakwater';
+ * const r: RateLimiterPolicy = rateLimiter({ algorithm: 'tokenBucket', capacity: 10, refillPerSecond: 2 });
+ * console.log(r.algorithm, r.queued);
+ * ```
+ */
+export class RateLimiterPolicy extends PolicyBase<RateLimiterEvents> {
+  readonly algorithm: 'tokenBucket' | 'slidingWindow';
+  /** How long a call may wait for a permit, in ms. */
+  readonly maxWaitMs: number;
+  private readonly permits: Permits;
+  private readonly waiting = new WaitQueue<RateWaiter>();
+  // One timer for the whole queue, armed for the next permit: it does not matter which waiter
+  // is at the head, since the head is served first.
+  private timer: unknown = undefined;
+
+  /** @internal Use {@link rateLimiter}. */
+  constructor(options: RateLimiterOptions) {
+    const o = optionsObject('rateLimiter', options);
+    const algorithm = oneOf('rateLimiter', 'algorithm', o['algorithm'], ['tokenBucket', 'slidingWindow']);
+    let make: (now: number) => Permits;
+    if (algorithm === 'tokenBucket') {
+      const capacity = num('rateLimiter', 'capacity', o['capacity'], { min: 1, integer: true });
+      const refill = num('rateLimiter', 'refillPerSecond', o['refillPerSecond'], { min: 0, minExclusive: true });
+      make = (now) => new TokenBucket(capacity, refill, now);
+    } else {
+      const limit = num('rateLimiter', 'limit', o['limit'], { min: 1, integer: true });
+      const windowMs = num('rateLimiter', 'windowMs', o['windowMs'], { min: 0, minExclusive: true });
+      make = () => new SlidingLog(limit, windowMs);
+    }
+    const w = o['maxWaitMs'];
+    const maxWaitMs = w === undefined ? 0 : num('rateLimiter', 'maxWaitMs', w, { min: 0, infinity: true });
+    super('rateLimiter', o);
+    this.algorithm = algorithm;
+    this.maxWaitMs = maxWaitMs;
+    this.permits = make(this.clock.now());
+  }
+
+  /** Calls waiting for a permit. */
+  get queued(): number {
+    return this.waiting.size;
+  }
+
+  /** @internal */
+  [RUN]<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
+    if (this.disposed) return Promise.reject(disposedError(this));
+    const tok = ctx.tok;
+    if (tok !== undefined && tok.aborted) return Promise.reject(tok.reason);
+    // One clock read serves the refill and the metrics.
+    const now = this.clock.now();
+    if (this.waiting.size === 0 && this.permits.tryTake(now)) {
+      return this.run(fn, ctx, this.window === undefined ? 0 : now);
+    }
+    return this.wait(fn, ctx, now);
+  }
+
+  /**
+   * Runs a call that has its permit. Nothing to do after it settles unless metrics are on; for a
+   * call that waited, the outcome goes to its waiter.
+   */
+  private run<T>(fn: Fn<T>, ctx: Ctx, started: number, waiter?: Settleable): Promise<T> {
+    const p = invoke(fn, ctx);
+    if (this.window === undefined) return waiter === undefined ? p : (p.then(waiter.resolve, waiter.reject) as Promise<T>);
+    return p.then(
+      (value) => {
+        this.record(SUCCESSES, started);
+        if (waiter !== undefined) waiter.resolve(value);
+        return value;
+      },
+      (error: unknown) => {
+        if (!callerAborted(ctx.tok)) this.record(FAILURES, started);
+        if (waiter === undefined) throw error;
+        waiter.reject(error);
+        return undefined as T;
+      },
+    );
+  }
+
+  private wait<T>(fn: Fn<T>, ctx: Ctx, now: number): Promise<T> {
+    const q = this.waiting;
+    const ahead = q.size;
+    const waitMs = this.permits.waitFor(now, ahead);
+    // FIFO and a steady supply of permits mean a waiter is served no later than this estimate
+    // (earlier if someone ahead leaves), so a call that would wait too long is refused now,
+    // not after waiting in vain, and waiters need no timers of their own.
+    if (!(waitMs <= this.maxWaitMs)) {
+      const retryAfterMs = Math.ceil(waitMs - 1e-6);
+      this.recordRejection();
+      if (this.events.has('rejected')) this.events.emit('rejected', { retryAfterMs });
+      return Promise.reject(new RateLimitedError(retryAfterMs));
+    }
+    const w = new RateWaiter(fn, ctx, this.window === undefined ? 0 : now);
+    const promise = promiseFor<T>(w);
+    q.push(w);
+    if (this.timer === undefined) this.timer = this.clock.setTimeout(this.onTimer, waitMs);
+    const tok = ctx.tok;
+    if (tok !== undefined) w.sub = tok.onAbort((reason) => this.leave(w, reason));
+    return promise;
+  }
+
+  private leave(w: RateWaiter, reason: unknown): void {
+    if (!this.waiting.remove(w)) return;
+    if (this.waiting.size === 0) this.clearTimer();
+    w.reject(reason);
+  }
+
+  /** Serves waiters while permits are free, then re-arms for the next permit. */
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    const q = this.waiting;
+    const now = this.clock.now();
+    for (let w = q.peek(); w !== undefined; w = q.peek()) {
+      if (!this.permits.tryTake(now)) {
+        // The floor guards against a spin should rounding ever make `waitFor` say 0 here.
+        this.timer = this.clock.setTimeout(this.onTimer, Math.max(this.permits.waitFor(now, 0), 1e-3));
+        return;
+      }
+      q.shift();
+      w.sub?.cancel();
+      void this.run(w.fn, w.ctx, w.started, w);
+    }
+  };
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) {
+      this.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  protected override addMetrics(m: PolicyMetrics): void {
+    m.queued = this.waiting.size;
+  }
+
+  protected override onDispose(): void {
+    this.clearTimer();
+    const error = disposedError(this);
+    for (let w = this.waiting.shift(); w !== undefined; w = this.waiting.shift()) {
+      w.sub?.cancel();
+      w.reject(error);
+    }
+  }
+}
+
+/**
+ * Limits how often calls start. `{ algorithm: 'tokenBucket', capacity, refillPerSecond }` allows
+ * bursts up to `capacity` and a steady `refillPerSecond` (the bucket starts full and never holds
+ * more than `capacity`); `{ algorithm: 'slidingWindow', limit, windowMs }` is exact: a call may
+ * start while fewer than `limit` calls started in the last `windowMs`. Both are O(1) per call.
+ *
+ * Without a permit, a call waits up to `maxWaitMs` (FIFO; it leaves at once when its caller
+ * aborts), or rejects at once with {@link RateLimitedError}, whose `retryAfterMs` says when a
+ * permit will be free. A call that could not get a permit within `maxWaitMs` is refused at once
+ * rather than after waiting in vain.
+ *
+ * When to use: to respect a dependency's quota (an API allowing 100 requests a minute), or to cap
+ * what one client may take from a shared resource. To bound *concurrency*, use a bulkhead.
+ *
+ * Gotchas: a permit is taken when a call starts, whatever its outcome; retries outside the limiter
+ * take permits too. Put the limiter inside retry so each attempt is counted, and let retry honour
+ * `retryAfterMs`.
+ *
+ * @example
+ * ```ts
+ * import { rateLimiter, isBreakwaterError } from 'breakwater';
+ * const quota = rateLimiter({ algorithm: 'slidingWindow', limit: 100, windowMs: 60_000, maxWaitMs: 500 });
+ * try {
+ *   await quota.execute(() => fetch('https://api.example.com/items'));
+ * } catch (e) {
+ *   if (isBreakwaterError(e, 'ERATELIMITED')) console.log(`try again in ${e.retryAfterMs} ms`);
+ * }
+ * ```
+ */
+export function rateLimiter(options: RateLimiterOptions): RateLimiterPolicy {
+  return new RateLimiterPolicy(options).adopt();
+}
