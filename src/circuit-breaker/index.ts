@@ -1,0 +1,289 @@
+/**
+ * The circuit breaker: stops calling a dependency that keeps failing, and tries it again later.
+ * This file is the call path (admission, classification, recording); the state machine it drives
+ * is machine.ts, the windows windows.ts, saved state state.ts, options options.ts.
+ *
+ * @module
+ */
+import { BrokenCircuitError, IsolatedCircuitError, isBreakwaterError, isLocalRejection } from '../errors.js';
+import { handlesError, handlesResult } from '../handle.js';
+import { FAILURES, SLOW_CALLS, SUCCESSES } from '../metrics/rolling-window.js';
+import { type Ctx, type Fn, type PolicyMetrics, RUN, disposedError, invoke } from '../policy.js';
+import { type Token, callerAborted } from '../token.js';
+import { metricsTime } from '../clock.js';
+import { optionsObject } from '../validate.js';
+import { BreakerMachine, CLOSED, HALF_OPEN, ISOLATED, NAMES, OPEN } from './machine.js';
+import type { CircuitBreakerOptions } from './options.js';
+import type { CircuitState } from './state.js';
+
+export type { CircuitBreakerEvents, IsolationHandle } from './machine.js';
+export type { CircuitBreakerOptions } from './options.js';
+export type { WindowOption } from './windows.js';
+export type {
+  CircuitState,
+  CircuitBreakerSnapshot,
+  CircuitBreakerInitialState,
+  WindowSnapshot,
+  TimeBucketSnapshot,
+} from './state.js';
+
+// Verdicts on a call that ran, for the breaker's health.
+const OK = 0;
+const FAIL = 1;
+/** Neither: a rejection by a breakwater policy inside the breaker (local back-pressure). */
+const LOCAL = 2;
+/** Neither: the caller's own abort. */
+const ABORTED = 3;
+// What a failure carries for its event.
+const NO_DETAIL = 0;
+const ERROR = 1;
+const RESULT = 2;
+
+/** The `.then` handlers of one generation's untimed calls. */
+interface Handlers {
+  readonly gen: number;
+  readonly ok: (value: unknown) => unknown;
+  readonly err: (error: unknown) => never;
+}
+
+/**
+ * A circuit breaker. Build it with {@link circuitBreaker}.
+ *
+ * @example
+ * ```ts
+ * import { circuitBreaker, type CircuitBreakerPolicy } from 'breakwater';
+ * const breaker: CircuitBreakerPolicy = circuitBreaker({ window: { type: 'count', size: 20 } });
+ * breaker.state; // 'closed'
+ * ```
+ */
+export class CircuitBreakerPolicy extends BreakerMachine {
+  /** Slow calls are tracked: call durations come from the policy's own clock, exactly. */
+  private readonly exact: boolean;
+  /** Time for metrics and events alone: the turn clock (see clock.ts), cheap per call. */
+  private readonly cheapNow: () => number;
+  private handlers: Handlers = this.handlersFor(0);
+
+  /** @internal Use {@link circuitBreaker}. */
+  constructor(options?: CircuitBreakerOptions) {
+    super(optionsObject('circuitBreaker', options));
+    this.exact = this.o.slowMs !== Infinity;
+    this.cheapNow = metricsTime(this.clock);
+  }
+
+  /** @internal */
+  [RUN]<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
+    if (this.st === CLOSED && !this.disposed) return this.run(fn, ctx);
+    return this.admit(fn, ctx);
+  }
+
+  /** @internal */
+  protected override addMetrics(m: PolicyMetrics): void {
+    m.state = this.state;
+  }
+
+  /** Everything but the closed state's fast path. */
+  private admit<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
+    if (this.disposed) return Promise.reject(disposedError(this));
+    let now = NaN;
+    if (this.st === OPEN) {
+      now = this.clock.now();
+      if (now < this.openUntil) return this.refuse(now);
+      // The timer is late (a busy event loop): time, not the timer, decides.
+      this.toHalfOpen(now);
+    }
+    if (this.st === HALF_OPEN && this.permits > 0) {
+      this.admitTrial();
+      return this.run(fn, ctx);
+    }
+    return this.refuse(now);
+  }
+
+  private refuse<T>(now: number): Promise<T> {
+    const st = this.st;
+    if (st === OPEN && now !== now) now = this.clock.now();
+    // Half-open with every trial slot taken: the trials may end any moment, so no wait is known.
+    const error =
+      st === ISOLATED
+        ? new IsolatedCircuitError()
+        : new BrokenCircuitError(NAMES[st] as string, st === OPEN ? Math.max(0, Math.ceil(this.openUntil - now)) : 0);
+    this.recordRejection();
+    if (this.events.has('rejected')) this.events.emit('rejected', { state: NAMES[st] as CircuitState });
+    return Promise.reject(error);
+  }
+
+  /**
+   * Runs an admitted call. The promise work is `.then` with handlers, never an `async` frame
+   * (a whole extra await per call). A call nobody times (no metrics, no slow calls, no
+   * `success`/`failure` listener when it starts) and no caller's abort can touch uses the
+   * current generation's prebuilt handlers: no closure, no clock read. Otherwise two closures
+   * carry the start time and the caller's token.
+   */
+  private run<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
+    const timed = this.exact || this.window !== undefined || this.listening();
+    const tok = ctx.tok;
+    if (!timed && (tok === undefined || tok.caller === undefined)) {
+      let h = this.handlers;
+      if (h.gen !== this.gen) h = this.handlers = this.handlersFor(this.gen);
+      return invoke(fn, ctx).then(h.ok as (v: T) => T, h.err);
+    }
+    const gen = this.gen;
+    // NaN: nobody needs this call's duration, so no clock is read for it.
+    const started = !timed ? NaN : this.exact ? this.clock.now() : this.cheapNow();
+    return invoke(fn, ctx).then(
+      (value) => this.settled(value, gen, started),
+      (error: unknown) => this.threw(error, gen, started, tok),
+    );
+  }
+
+  /** Anyone listening for `success` or `failure`? (`_eventsCount` spares two lookups.) */
+  private listening(): boolean {
+    const events = this.events;
+    return (
+      (events as unknown as { _eventsCount: number })._eventsCount !== 0 &&
+      (events.has('success') || events.has('failure'))
+    );
+  }
+
+  /** A generation's untimed handlers, built once per generation rather than once per call. */
+  private handlersFor(gen: number): Handlers {
+    return {
+      gen,
+      ok: (value: unknown) => this.settled(value, gen, NaN),
+      err: (error: unknown) => this.threw(error, gen, NaN, undefined),
+    };
+  }
+
+  private settled<T>(value: T, gen: number, started: number): T {
+    const classify = this.o.classify;
+    if (classify.handleResult === undefined) {
+      this.finish(OK, gen, started, NO_DETAIL, undefined);
+      return value;
+    }
+    let failing: boolean;
+    try {
+      failing = handlesResult(classify, value);
+    } catch (predicateError) {
+      // A throwing `handleResult` is a bug to surface; the call still counts, as a failure.
+      this.finish(FAIL, gen, started, RESULT, value);
+      throw predicateError;
+    }
+    this.finish(failing ? FAIL : OK, gen, started, failing ? RESULT : NO_DETAIL, value);
+    return value;
+  }
+
+  private threw(error: unknown, gen: number, started: number, tok: Token | undefined): never {
+    let verdict: number;
+    try {
+      verdict = this.judge(error, tok);
+    } catch (predicateError) {
+      this.finish(FAIL, gen, started, ERROR, error);
+      throw predicateError;
+    }
+    this.finish(verdict, gen, started, ERROR, error);
+    throw error;
+  }
+
+  private judge(error: unknown, tok: Token | undefined): number {
+    if (callerAborted(tok)) return ABORTED;
+    // A timeout is the dependency not answering, whatever `handle` says.
+    if (isBreakwaterError(error, 'ETIMEDOUT')) return FAIL;
+    // Local back-pressure (a full bulkhead, a rate limit, a nested open breaker) says nothing
+    // about the dependency's health.
+    if (isLocalRejection(error)) return LOCAL;
+    return handlesError(this.o.classify, error) ? FAIL : OK;
+  }
+
+  /**
+   * Records one call that ran: metrics, events, and (if not stale) the state. Metrics follow the
+   * library-wide rule (the outcome the caller received: an error, or a result `handleResult`
+   * flags, is a failure; the caller's abort is not recorded); events and the state follow the
+   * breaker's own verdict.
+   */
+  private finish(verdict: number, gen: number, started: number, what: number, detail: unknown): void {
+    if (verdict === ABORTED) return this.noVerdict(gen);
+    const counts = verdict !== LOCAL;
+    // One end-time read serves the window, the slow check, metrics and events. Slow calls and
+    // the time window are semantics and read the policy's own clock; metrics and events alone
+    // make do with the turn clock (exact with any clock but systemClock).
+    const timed = started === started;
+    const now = this.exact || (counts && this.health.needsClock) ? this.clock.now() : timed ? this.cheapNow() : NaN;
+    const durationMs = timed ? now - started : 0;
+    const slow = counts && durationMs >= this.o.slowMs;
+    const w = this.window;
+    if (w !== undefined) {
+      this.recordAt(what === NO_DETAIL ? SUCCESSES : FAILURES, started, now);
+      if (slow) w.add(now, SLOW_CALLS);
+    }
+    if (!counts) return this.noVerdict(gen);
+    const failure = verdict === FAIL;
+    // An untimed call had no listener when it started: it has no duration to report.
+    if (timed) this.emitOutcome(failure, durationMs, slow, what, detail);
+    // A call admitted under an older generation (another state, or before a reset) never decides.
+    if (gen !== this.gen || this.disposed) return;
+    if (this.st === CLOSED) {
+      if (this.health.record(failure, slow, now)) this.toOpen();
+    } else if (this.st === HALF_OPEN) {
+      if (failure) this.toOpen();
+      else this.trialEnded(slow, false);
+    }
+  }
+
+  /** A call that counts as neither: a half-open trial gives its slot back. */
+  private noVerdict(gen: number): void {
+    if (gen === this.gen && this.st === HALF_OPEN && !this.disposed) this.trialEnded(false, true);
+  }
+
+  private emitOutcome(failure: boolean, durationMs: number, slow: boolean, what: number, detail: unknown): void {
+    const events = this.events;
+    if (!failure) {
+      if (events.has('success')) events.emit('success', { durationMs, slow });
+    } else if (events.has('failure')) {
+      events.emit(
+        'failure',
+        what === ERROR ? { error: detail, durationMs, slow } : what === RESULT ? { result: detail, durationMs, slow } : { durationMs, slow },
+      );
+    }
+  }
+}
+
+/**
+ * Stops calling a dependency that keeps failing, and tries it again later.
+ *
+ * **When to use:** around calls to a remote dependency, so an outage costs your callers a fast
+ * `BrokenCircuitError` instead of a pile-up of slow failures, and the dependency gets room to
+ * recover. In a pipeline, put it inside `retry` and outside `timeout`:
+ * `pipeline(retry(), circuitBreaker(), timeout(1000))`.
+ *
+ * **Details:** closed, calls run and the `window` remembers their outcomes; when it decides
+ * (a failure rate `>= failureRateThreshold` over at least `minimumCalls` calls, a slow-call rate
+ * `>= slowCallRateThreshold`, or `failures` handled failures in a row for a consecutive window),
+ * the breaker opens. Open, calls reject at once with `BrokenCircuitError` (`retryAfterMs` = time
+ * left). After `openDurationMs` a timer moves it to half-open: `halfOpenCalls` trials run, one
+ * failure reopens it, all succeeding closes it with an empty window. A call that started in an
+ * earlier state never decides the current one. The caller's abort and rejections by other
+ * breakwater policies inside the breaker (bulkhead, rate limiter, nested breaker) count as
+ * neither success nor failure; a `TimeoutError` is always a failure; an error `handle` declines
+ * is a success.
+ *
+ * **Gotchas:** `failureRateThreshold`, `minimumCalls` and `slowCallRateThreshold` apply to count
+ * and time windows only. A throwing `handle`/`handleResult` rejects the call with its error and
+ * counts the call as a failure. `metrics()` counts what callers received (every error is a
+ * failure there); the breaker's own verdicts are its `success`/`failure` events. Call `dispose()`
+ * when done with a breaker that may be open: its timer would otherwise live until the open period
+ * ends.
+ *
+ * @example
+ * ```ts
+ * import { circuitBreaker, isBreakwaterError } from 'breakwater';
+ * const breaker = circuitBreaker({ window: { type: 'consecutive', failures: 5 }, openDurationMs: 10_000 });
+ * breaker.events.on('stateChange', ({ from, to }) => console.log(`${from} -> ${to}`));
+ * try {
+ *   await breaker.execute(({ signal }) => fetch('https://example.com', { signal }));
+ * } catch (e) {
+ *   if (isBreakwaterError(e, 'ECIRCUITOPEN')) console.log(`try again in ${e.retryAfterMs} ms`);
+ * }
+ * ```
+ */
+export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreakerPolicy {
+  return new CircuitBreakerPolicy(options).adopt();
+}
