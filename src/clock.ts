@@ -65,8 +65,14 @@ export function isClock(value: unknown): value is Clock {
 
 // --- The turn clock: cheap time for metrics -------------------------------------------------
 
-// Captured at load so fake timers installed later by a test cannot stop the invalidation.
-const schedule: (fn: () => void) => void = (() => {
+/**
+ * Runs `fn` at the end of the current event-loop turn (a macrotask: `setImmediate` where it
+ * exists, else a `MessageChannel` message, else `setTimeout(fn, 0)`). Captured at load so fake
+ * timers installed later by a test cannot stop it.
+ *
+ * @internal
+ */
+export const scheduleEndOfTurn: (fn: () => void) => void = (() => {
   const g = globalThis as { setImmediate?: (fn: () => void) => unknown; queueMicrotask?: unknown };
   if (typeof g.setImmediate === 'function') {
     const setImmediate = g.setImmediate;
@@ -108,7 +114,7 @@ export function turnNow(): number {
   if (turnValid) return turnTime;
   turnTime = now();
   turnValid = true;
-  schedule(endTurn);
+  scheduleEndOfTurn(endTurn);
   return turnTime;
 }
 

@@ -8,6 +8,7 @@ import { Ctx, type CommonOptions, type Fn, invoke, PolicyBase, RUN, disposedErro
 import { callerAborted, type Subscription, Token } from './token.js';
 import { FAILURES, SUCCESSES, TIMEOUTS } from './metrics/rolling-window.js';
 import { num, oneOf, optionsObject } from './validate.js';
+import { metricsTime, scheduleEndOfTurn, systemClock } from './clock.js';
 
 /**
  * `aggressive`: the call rejects at the deadline whatever `fn` does; `cooperative`: the call
@@ -54,19 +55,19 @@ export interface TimeoutEvents {
 }
 
 /**
- * One call in flight: the node of the policy's in-flight list (so `dispose()` can end it) and
- * the state its timer and outcome handlers share.
+ * One call in flight: a node of the policy's deadline list (so one timer serves every call, and
+ * `dispose()` can end them) and the state its outcome handlers share.
  */
 class Call {
   prev: Call | undefined = undefined;
   next: Call | undefined = undefined;
   done = false;
-  timer: unknown = undefined;
   timedOut: TimeoutError | undefined = undefined;
   sub: Subscription | undefined = undefined;
   constructor(
     readonly tok: Token,
     readonly started: number,
+    readonly deadline: number,
     readonly resolve: (value: unknown) => void,
     readonly reject: (reason: unknown) => void,
   ) {}
@@ -74,6 +75,14 @@ class Call {
 
 /**
  * A policy that limits how long each call may take. Build it with {@link timeout}.
+ *
+ * One clock timer serves all of a policy's calls in flight. Every call has the same duration,
+ * so deadlines arrive in call order: the calls wait in a FIFO list and the timer is armed for
+ * the head's deadline only. A call that settles leaves the list in O(1); the timer is re-armed
+ * for the next deadline when it fires, and cleared once no call is left — at once with a
+ * `ManualClock` (tests see exact timers), at the end of the event-loop turn with `systemClock`,
+ * so a run of fast calls arms one timer instead of one each. With `systemClock` the deadline is
+ * counted from the turn's time, as Node's own `setTimeout` counts from its loop time.
  *
  * @example
  * ```ts
@@ -87,6 +96,18 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   readonly durationMs: number;
   readonly strategy: TimeoutStrategy;
   private head: Call | undefined = undefined;
+  private tail: Call | undefined = undefined;
+  private timer: unknown = undefined;
+  /** Due time of the armed timer. */
+  private timerDue = 0;
+  private readonly deferClear: boolean;
+  private clearPending = false;
+  private readonly time: () => number;
+  private readonly onTimer = (): void => this.expire();
+  private readonly endOfTurn = (): void => {
+    this.clearPending = false;
+    if (this.head === undefined) this.stopTimer();
+  };
 
   /** @internal Use {@link timeout}. */
   constructor(options: number | TimeoutOptions) {
@@ -94,6 +115,8 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     super('timeout', o);
     this.durationMs = num('timeout', 'durationMs', o['durationMs'], { min: 0 });
     this.strategy = oneOf('timeout', 'strategy', o['strategy'], ['aggressive', 'cooperative'], 'aggressive');
+    this.deferClear = this.clock === systemClock;
+    this.time = metricsTime(this.clock);
   }
 
   /** @internal */
@@ -104,12 +127,11 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     // caller aborts. Its AbortSignal exists only if `fn` reads `ctx.signal`.
     const tok = Token.child(ctx.tok);
     return new Promise<T>((resolve, reject) => {
-      const call = new Call(tok, started, resolve as (value: unknown) => void, reject);
-      this.link(call);
-      call.timer = this.clock.setTimeout(() => this.deadline(call), this.durationMs);
+      const call = new Call(tok, started, this.time() + this.durationMs, resolve as (value: unknown) => void, reject);
+      this.enqueue(call);
       if (ctx.tok !== undefined) {
         // The caller's abort ends the call at once (the policies outside must not wait for an
-        // `fn` that may never settle), and the timer goes with it. It counts as neither outcome.
+        // `fn` that may never settle). It counts as neither outcome.
         call.sub = tok.onAbort((reason) => {
           if (call.done || !callerAborted(tok)) return;
           this.finish(call);
@@ -133,15 +155,52 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     });
   }
 
+  /** Appends a call; arms the timer if none is armed. */
+  private enqueue(call: Call): void {
+    const tail = this.tail;
+    if (tail === undefined) this.head = call;
+    else tail.next = call;
+    call.prev = tail;
+    this.tail = call;
+    if (this.timer === undefined) this.arm(call.deadline);
+  }
+
+  private arm(due: number): void {
+    this.timerDue = due;
+    this.timer = this.clock.setTimeout(this.onTimer, Math.max(0, due - this.clock.now()));
+  }
+
+  private stopTimer(): void {
+    if (this.timer === undefined) return;
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The timer fired: every call whose deadline has come times out, in order. */
+  private expire(): void {
+    this.timer = undefined;
+    const now = this.clock.now();
+    // A timer never fires before its due time by its own clock; `timerDue` guards against a
+    // system timer that fires a hair before performance.now() reaches the deadline.
+    const limit = now > this.timerDue ? now : this.timerDue;
+    let call = this.head;
+    while (call !== undefined && call.deadline <= limit) {
+      this.deadline(call);
+      call = this.head;
+    }
+    if (call !== undefined && this.timer === undefined) this.arm(call.deadline);
+  }
+
   private deadline(call: Call): void {
-    if (call.done) return;
     const ms = this.durationMs;
     const error = (call.timedOut = new TimeoutError(ms));
-    call.timer = undefined;
     this.count(TIMEOUTS);
     if (this.events.has('timeout')) this.events.emit('timeout', { timeoutMs: ms });
+    this.unlink(call);
     if (this.strategy === 'aggressive') {
-      this.finish(call);
+      call.done = true;
+      call.tok.release();
+      call.sub?.cancel();
       this.record(FAILURES, call.started);
       call.reject(error);
     }
@@ -149,34 +208,39 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     call.tok.abort(error);
   }
 
-  /** Settles the bookkeeping of a call: timer, token link, in-flight list. */
+  /** Settles the bookkeeping of a call: token link, deadline list, and the timer if idle. */
   private finish(call: Call): void {
     call.done = true;
-    if (call.timer !== undefined) this.clock.clearTimeout(call.timer);
     call.tok.release();
     call.sub?.cancel();
+    if (call.timedOut === undefined) this.unlink(call);
+  }
+
+  private unlink(call: Call): void {
     const { prev, next } = call;
     if (prev === undefined) this.head = next;
     else prev.next = next;
-    if (next !== undefined) next.prev = prev;
+    if (next === undefined) this.tail = prev;
+    else next.prev = prev;
     call.prev = call.next = undefined;
+    if (this.head !== undefined || this.timer === undefined) return;
+    if (!this.deferClear) this.stopTimer();
+    else if (!this.clearPending) {
+      this.clearPending = true;
+      scheduleEndOfTurn(this.endOfTurn);
+    }
   }
 
-  private link(call: Call): void {
-    const head = this.head;
-    call.next = head;
-    if (head !== undefined) head.prev = call;
-    this.head = call;
-  }
-
-  /** Ends every call in flight: its timer is cleared, its signal aborts, it rejects. */
+  /** Ends every call in flight: the timer is cleared, their signals abort, they reject. */
   protected override onDispose(): void {
+    this.stopTimer();
     const error = disposedError(this);
     for (let call = this.head; call !== undefined; call = this.head) {
       this.finish(call);
       call.reject(error);
       call.tok.abort(error);
     }
+    this.stopTimer();
   }
 }
 

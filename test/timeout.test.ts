@@ -238,3 +238,63 @@ describe('timeout', () => {
     });
   });
 });
+
+describe('timeout: one timer for all calls in flight', () => {
+  it('arms a single timer for many concurrent calls, each timing out at its own deadline', async () => {
+    const clock = new ManualClock();
+    const t = timeout({ durationMs: 100, clock });
+    const outcomes: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 5; i++) {
+      outcomes.push(t.execute(() => new Promise(() => {})).catch((e: unknown) => [clock.now(), e]));
+      await clock.advance(10);
+    }
+    expect(clock.pendingTimers).toBe(1);
+    await clock.advance(100);
+    const settled = (await Promise.all(outcomes)) as Array<[number, unknown]>;
+    expect(settled.map(([at]) => at)).toEqual([100, 110, 120, 130, 140]);
+    for (const [, e] of settled) expect(e).toBeInstanceOf(TimeoutError);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('a settled head does not time out the next call early', async () => {
+    const clock = new ManualClock();
+    const t = timeout({ durationMs: 100, clock });
+    let finishFirst!: () => void;
+    const first = t.execute(() => new Promise<void>((r) => (finishFirst = r)));
+    await clock.advance(50);
+    const second = t.execute(() => new Promise(() => {})).catch((e: unknown) => [clock.now(), e]);
+    await clock.flush();
+    finishFirst();
+    await first;
+    await clock.advance(60); // t = 110: the first deadline (100) has passed, the second (150) not
+    expect(clock.pendingTimers).toBe(1);
+    await clock.advance(40);
+    const [at, e] = (await second) as [number, unknown];
+    expect(at).toBe(150);
+    expect(e).toBeInstanceOf(TimeoutError);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('clears the timer at once when the last call settles (ManualClock)', async () => {
+    const clock = new ManualClock();
+    const t = timeout({ durationMs: 100, clock });
+    const a = t.execute(() => 1);
+    const b = t.execute(async () => 2);
+    expect(await Promise.all([a, b])).toEqual([1, 2]);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('with systemClock, clears the shared timer at the end of the turn', async () => {
+    const t = timeout(60_000);
+    // systemClock is frozen; it calls the global timer functions at call time.
+    const set = vi.spyOn(globalThis, 'setTimeout');
+    const clear = vi.spyOn(globalThis, 'clearTimeout');
+    for (let i = 0; i < 100; i++) await t.execute(() => i);
+    expect(set).toHaveBeenCalledTimes(1); // one timer for the whole run of fast calls
+    expect(clear).not.toHaveBeenCalled();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(clear).toHaveBeenCalledTimes(1);
+    set.mockRestore();
+    clear.mockRestore();
+  });
+});
