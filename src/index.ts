@@ -60,10 +60,38 @@ export type { PipelineOptions, PipelineEvents } from './pipeline.js';
 export { backoff, isBackoff } from './backoff.js';
 export type { Backoff, BackoffIterator, Jitter, ExponentialBackoffOptions, LinearBackoffOptions } from './backoff.js';
 
-// --- retry, retryBudget, hedge (issue #3) ---
+// Retry and hedging
+export { retry, RetryPolicy } from './retry.js';
+export type { RetryOptions, RetryEvents } from './retry.js';
+export { retryBudget, RetryBudget } from './retry-budget.js';
+export type { RetryBudgetOptions } from './retry-budget.js';
+export { hedge, HedgePolicy } from './hedge.js';
+export type { HedgeOptions, HedgeEvents } from './hedge.js';
 
-// --- circuitBreaker (issue #4) ---
+// Circuit breaker
+export { circuitBreaker, CircuitBreakerPolicy } from './circuit-breaker/index.js';
+export type {
+  CircuitBreakerOptions,
+  CircuitBreakerEvents,
+  CircuitBreakerSnapshot,
+  CircuitBreakerInitialState,
+  CircuitState,
+  IsolationHandle,
+  TimeBucketSnapshot,
+  WindowOption,
+  WindowSnapshot,
+} from './circuit-breaker/index.js';
 
-// --- bulkhead, rateLimiter, adaptiveLimit, chaos (issue #5) ---
+// Limits and chaos
+export { bulkhead, BulkheadPolicy } from './bulkhead.js';
+export type { BulkheadOptions, BulkheadEvents, BulkheadRejectedEvent } from './bulkhead.js';
+export { rateLimiter, RateLimiterPolicy } from './rate-limiter.js';
+export type { RateLimiterOptions, TokenBucketOptions, SlidingWindowOptions, RateLimiterEvents } from './rate-limiter.js';
+export { adaptiveLimit, AdaptiveLimitPolicy } from './adaptive-limit.js';
+export type { AdaptiveLimitOptions, AdaptiveAlgorithm, AdaptiveWindowOptions, AdaptiveLimitEvents } from './adaptive-limit.js';
+export { chaos, ChaosPolicy } from './chaos.js';
+export type { ChaosOptions, ChaosFault, ChaosEvents } from './chaos.js';
 
-// --- createRegistry (issue #6) ---
+// Registry and event bus
+export { createRegistry, RegistryEmitter } from './registry.js';
+export type { Registry, RegistryOptions, RegistryEvents, BusEvent, BusFields } from './registry.js';

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type Clock, isClock, systemClock } from './clock.js';
+import { type Clock, isClock, metricsTime, systemClock } from './clock.js';
 import { type CommonEvents, PolicyEmitter } from './events.js';
 import {
   CALLS,
@@ -121,6 +121,25 @@ export interface RegistryLike {
   add(policy: Policy): unknown;
 }
 
+/**
+ * Receives every outcome a policy records: a call that ran (`outcome` is the `SUCCESSES` or
+ * `FAILURES` counter index, with its duration) or a call it refused (`REJECTIONS`, duration 0).
+ * A registry installs one on its listed policies while an exporter needs per-call data
+ * (Prometheus and OpenTelemetry histograms); otherwise the slot is `undefined` and recording pays
+ * one property read. Not called when the policy's metrics are off.
+ *
+ * @internal
+ */
+export type CallObserver = (policy: Policy, outcome: number, durationMs: number) => void;
+
+/**
+ * The slot of a policy's {@link CallObserver}. `Symbol.for`, so a registry from one copy of the
+ * package (ESM or CommonJS build) can observe a policy from the other.
+ *
+ * @internal
+ */
+export const OBSERVER: unique symbol = Symbol.for('breakwater.observer') as never;
+
 /** Metrics settings: `false` turns recording off for this policy. */
 export type MetricsOption = boolean | { readonly windowMs?: number; readonly buckets?: number };
 
@@ -211,6 +230,10 @@ export abstract class PolicyBase<E extends object> implements Policy<E> {
   /** @internal Rolling metrics; `undefined` when turned off. */
   protected readonly window: RollingWindow | undefined;
   /** @internal */ protected disposed = false;
+  /** @internal Time for metrics: see `turnNow` in clock.ts. */
+  protected readonly mnow: () => number;
+  /** @internal Set by a registry while an exporter observes calls; see {@link CallObserver}. */
+  [OBSERVER]: CallObserver | undefined = undefined;
   private readonly registry: RegistryLike | undefined;
 
   constructor(kind: PolicyKind, options: Readonly<Record<string, unknown>>) {
@@ -226,6 +249,7 @@ export abstract class PolicyBase<E extends object> implements Policy<E> {
     }
     this.window = metricsWindow(kind, options['metrics']);
     this.clock = clock ?? systemClock;
+    this.mnow = metricsTime(this.clock);
     this.registry = registry as RegistryLike | undefined;
     this.name = name ?? defaultName(kind);
   }
@@ -305,41 +329,43 @@ export abstract class PolicyBase<E extends object> implements Policy<E> {
 
   /** Start of a call for metrics: the clock, or 0 when metrics are off. @internal */
   protected start(): number {
-    return this.window === undefined ? 0 : this.clock.now();
+    return this.window === undefined ? 0 : this.mnow();
   }
 
   /** Records one call that ran, with its outcome counter and latency. @internal */
   protected record(counter: number, started: number): void {
     const w = this.window;
     if (w === undefined) return;
-    const now = this.clock.now();
-    w.add(now, CALLS);
-    w.add(now, counter);
-    w.latency(now, now - started);
+    const now = this.mnow();
+    w.call(now, counter, now - started);
+    const o = this[OBSERVER];
+    if (o !== undefined) o(this, counter, now - started);
   }
 
   /** Like {@link PolicyBase.record}, with the end time already read by the policy. @internal */
   protected recordAt(counter: number, started: number, now: number): void {
     const w = this.window;
     if (w === undefined) return;
-    w.add(now, CALLS);
-    w.add(now, counter);
-    w.latency(now, now - started);
+    w.call(now, counter, now - started);
+    const o = this[OBSERVER];
+    if (o !== undefined) o(this, counter, now - started);
   }
 
   /** Records one call refused by this policy (not run). @internal */
   protected recordRejection(): void {
     const w = this.window;
     if (w === undefined) return;
-    const now = this.clock.now();
+    const now = this.mnow();
     w.add(now, CALLS);
     w.add(now, REJECTIONS);
+    const o = this[OBSERVER];
+    if (o !== undefined) o(this, REJECTIONS, 0);
   }
 
   /** Adds to a counter without a call (retries, fallbacks, timeouts). @internal */
   protected count(counter: number): void {
     const w = this.window;
-    if (w !== undefined) w.add(this.clock.now(), counter);
+    if (w !== undefined) w.add(this.mnow(), counter);
   }
 }
 

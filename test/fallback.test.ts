@@ -22,7 +22,7 @@ describe('fallback', () => {
   });
 
   it('answers a handled result, passing { result }', async () => {
-    const handler = vi.fn(() => 'replaced');
+    const handler = vi.fn((_ctx: { result?: unknown }) => 'replaced');
     const f = fallback(handler, { handleResult: (v) => v === null });
     expect(await f.execute(() => null)).toBe('replaced');
     expect(handler.mock.calls[0]?.[0]).toMatchObject({ result: null });

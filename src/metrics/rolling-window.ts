@@ -68,8 +68,8 @@ export interface WindowSnapshot {
  * it, so rotation costs nothing until time actually moves to a new bucket, never happens per call,
  * and a window left idle for hours reads empty (its slots' bucket numbers are too old to count).
  *
- * {@link add} and {@link latency} are O(1) and allocation-free (one division, one comparison, a
- * store). {@link snapshot} allocates its result and costs O(buckets × histogram size), however
+ * {@link add}, {@link latency} and {@link call} are O(1) and allocation-free (a comparison with
+ * the newest bucket's end, then stores; a division only when time reaches a new bucket). {@link snapshot} allocates its result and costs O(buckets × histogram size), however
  * many calls were recorded.
  *
  * Gotchas:
@@ -108,8 +108,11 @@ export class RollingWindow {
   private readonly hists: LatencyHistogram[];
   /** Scratch histogram that snapshots merge into, so reading metrics does not allocate 4 KiB. */
   private readonly merged = new LatencyHistogram();
-  // The newest bucket and its slot, cached so the per-call path is one division and a comparison.
+  // The newest bucket, its slot, and where it ends, cached so the per-call path is one comparison
+  // (`now >= edge`) and no division. A `now` before the newest bucket's start (a late record)
+  // also fails the comparison and lands in the newest bucket, as documented.
   private current = -Infinity;
+  private edge = -Infinity;
   private base = 0;
   private hist: LatencyHistogram;
 
@@ -131,16 +134,28 @@ export class RollingWindow {
 
   /** Adds `n` (default 1) to counter `counter` (one of {@link CALLS} … {@link SLOW_CALLS}) at time `now`. */
   add(now: number, counter: number, n = 1): void {
-    const epoch = Math.floor(now / this.bucketMs);
-    if (epoch > this.current) this.rotate(epoch);
+    if (now >= this.edge) this.advance(now);
     const i = this.base + counter;
     this.counts[i] = (this.counts[i] as number) + n;
   }
 
   /** Records a latency of `ms` milliseconds at time `now`. */
   latency(now: number, ms: number): void {
-    const epoch = Math.floor(now / this.bucketMs);
-    if (epoch > this.current) this.rotate(epoch);
+    if (now >= this.edge) this.advance(now);
+    this.hist.record(ms);
+  }
+
+  /**
+   * Records one call that ran, in one step: {@link CALLS} and `counter` (its outcome) plus one,
+   * and its latency `ms`. The same as `add(now, CALLS); add(now, counter); latency(now, ms)`, for
+   * the per-call path.
+   */
+  call(now: number, counter: number, ms: number): void {
+    if (now >= this.edge) this.advance(now);
+    const counts = this.counts;
+    const b = this.base;
+    counts[b] = (counts[b] as number) + 1; // CALLS is counter 0
+    counts[b + counter] = (counts[b + counter] as number) + 1;
     this.hist.record(ms);
   }
 
@@ -172,8 +187,16 @@ export class RollingWindow {
     this.epochs.fill(-Infinity);
     for (const h of this.hists) h.reset();
     this.current = -Infinity;
+    this.edge = -Infinity;
     this.base = 0;
     this.hist = this.hists[0] as LatencyHistogram;
+  }
+
+  /** `now` reached (nearly) the end of the newest bucket, or this is the first record. */
+  private advance(now: number): void {
+    const epoch = Math.floor(now / this.bucketMs);
+    // Just before the edge, or a late `now`: still the current bucket.
+    if (epoch > this.current) this.rotate(epoch);
   }
 
   /**
@@ -196,6 +219,11 @@ export class RollingWindow {
       hist.reset();
     }
     this.current = epoch;
+    // A hair (a few ulps) before the bucket's end: below it, `Math.floor(now / bucketMs)` is
+    // certainly `epoch` whatever the float rounding, so skipping the division is exact; in the
+    // hair, `advance` divides and decides as `snapshot` does.
+    const end = (epoch + 1) * this.bucketMs;
+    this.edge = end - Math.abs(end) * 4 * Number.EPSILON;
     this.base = b;
     this.hist = hist;
   }

@@ -141,6 +141,65 @@ describe('RollingWindow', () => {
     expect(w.snapshot(50).counts[CALLS]).toBe(1);
   });
 
+  it('call(now, counter, ms) is add(CALLS) + add(counter) + latency(ms)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ dt: fc.integer({ min: 0, max: 700 }), counter: fc.constantFrom(SUCCESSES, FAILURES), ms: fc.double({ min: 0, max: 1e4, noNaN: true }) }), { maxLength: 100 }),
+        (ops) => {
+          const a = new RollingWindow(1000, 7);
+          const b = new RollingWindow(1000, 7);
+          let now = 0;
+          for (const o of ops) {
+            now += o.dt;
+            a.call(now, o.counter, o.ms);
+            b.add(now, CALLS);
+            b.add(now, o.counter);
+            b.latency(now, o.ms);
+          }
+          expect(a.snapshot(now)).toEqual(b.snapshot(now));
+        },
+      ),
+    );
+  });
+
+  it('puts a time just under a rounded-up bucket end into the bucket Math.floor says', () => {
+    // 17 × 0.1 is 1.7000000000000002, yet Math.floor(1.7 / 0.1) is 17: 1.7 belongs to bucket 17.
+    const w = new RollingWindow(1, 10); // 0.1 ms buckets
+    w.call(1.65, SUCCESSES, 1); // bucket 16
+    w.call(1.7, SUCCESSES, 1);
+    expect(Math.floor(1.7 / 0.1)).toBe(17);
+    expect(w.snapshot(2.65).counts[CALLS]).toBe(1); // buckets 17 … 26: only the second call
+  });
+
+  it('buckets exactly by Math.floor(now / bucketMs), also within float rounding of a bucket edge', () => {
+    // Times at k × bucketMs and a few ulps either side, for bucket lengths that are not exact
+    // in binary (0.1, 1000/3, …): the per-call path skips the division, and must still agree.
+    const near = fc.tuple(fc.integer({ min: -50, max: 400 }), fc.integer({ min: -4, max: 4 }));
+    fc.assert(
+      fc.property(fc.constantFrom(0.1, 0.3, 1 / 3, 1000 / 3, 7.7, 1e-3 * 3), fc.integer({ min: 1, max: 12 }), fc.array(near, { minLength: 1, maxLength: 60 }), (bucketMs, buckets, points) => {
+        const times = points
+          .map(([k, ulps]) => {
+            const t = k * bucketMs;
+            return t + ulps * Math.abs(t) * Number.EPSILON;
+          })
+          .sort((x, y) => x - y);
+        const w = new RollingWindow(bucketMs * buckets, buckets);
+        const step = (bucketMs * buckets) / buckets; // the window's own bucket length
+        for (const t of times) w.call(t, SUCCESSES, 1);
+        // Read the window as it slides past the last record, bucket by bucket: every record must
+        // leave it exactly when its own bucket does.
+        const last = Math.floor((times[times.length - 1] as number) / step);
+        for (let e = last; e <= last + buckets; e++) {
+          const at = (e + 0.5) * step;
+          const epoch = Math.floor(at / step);
+          const expected = times.filter((t) => Math.floor(t / step) > epoch - buckets).length;
+          expect(w.snapshot(at).counts[CALLS]).toBe(expected);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('matches a model that keeps every event', () => {
     const op = fc.record({
       dt: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 150 }), fc.integer({ min: 0, max: 5000 })),
