@@ -7,11 +7,14 @@ import {
   Ctx,
   type CommonOptions,
   type ExecuteOptions,
+  type PolicyMetrics,
   type Fn,
   type Policy,
   PolicyBase,
   RUN,
+  OBSERVER,
   disposedError,
+  invoke,
 } from './policy.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { callerAborted } from './token.js';
@@ -55,6 +58,15 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
   /** The members in order, outermost first. */
   readonly policies: readonly Policy[];
   private readonly chain: readonly Runnable[];
+  /** Each member's internal run, looked up once (`undefined` for a foreign policy). */
+  private readonly runs: ReadonlyArray<(<T>(fn: Fn<T>, ctx: Ctx) => Promise<T>) | undefined>;
+  /**
+   * The outermost member, when the pipeline can read its own calls off it: a breakwater policy
+   * that records metrics, with the pipeline's metrics left at their default. Whatever that member
+   * records is what the pipeline's caller got, so the pipeline needs no promise layer of its own
+   * on the hot path (see {@link Pipeline.metrics}).
+   */
+  private readonly delegate: PolicyBase<object> | undefined;
 
   /** @internal Use {@link pipeline}. */
   constructor(policies: readonly Policy[], options: Readonly<Record<string, unknown>> = {}) {
@@ -66,11 +78,27 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
     super('pipeline', options);
     this.policies = Object.freeze(policies.slice());
     this.chain = this.policies as readonly Runnable[];
+    this.runs = this.chain.map((p) => p[RUN]);
+    const first = policies[0];
+    const own = options['metrics'];
+    this.delegate =
+      first instanceof PolicyBase && first.recording && this.window !== undefined && (own === undefined || own === true)
+        ? (first as PolicyBase<object>)
+        : undefined;
   }
 
   /** @internal */
-  async [RUN]<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
-    if (this.disposed) throw disposedError(this);
+  [RUN]<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
+    if (this.disposed) return Promise.reject(disposedError(this));
+    // Nothing to record (metrics read off the outermost member, or off), and no exporter
+    // observing the pipeline's own calls: no layer of our own.
+    if ((this.delegate !== undefined || this.window === undefined) && this[OBSERVER] === undefined) {
+      return this.step(0, fn, ctx);
+    }
+    return this.recorded(fn, ctx);
+  }
+
+  private async recorded<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
     const started = this.start();
     try {
       const value = await this.step(0, fn, ctx);
@@ -84,13 +112,50 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
 
   private step<T>(i: number, fn: Fn<T>, ctx: Ctx): Promise<T> {
     const p = this.chain[i];
-    if (p === undefined) return Promise.resolve(fn(ctx));
+    if (p === undefined) return invoke(fn, ctx);
     const next: Fn<T> = i + 1 === this.chain.length ? fn : (c) => this.step(i + 1, fn, c);
-    const run = p[RUN];
+    const run = this.runs[i];
     if (run !== undefined) return run.call(p, next, ctx) as Promise<T>;
     // A policy from elsewhere that only has the public contract: hand it the signal.
     const options: ExecuteOptions = ctx.tok === undefined ? {} : { signal: ctx.tok.signal };
-    return p.execute<T>((c) => next(new Ctx(ctx.tok, c.attempt)), options);
+    try {
+      return p.execute<T>((c) => next(new Ctx(ctx.tok, c.attempt)), options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Calls, outcomes, rejections and latency are the pipeline's own: what its callers got. When the
+   * outermost member is a breakwater policy recording metrics, they are read off that member
+   * (the same calls, the same outcomes) instead of being recorded twice. `timeouts`, `fallbacks`,
+   * `retries` and `slowCalls` add up what the members recorded.
+   */
+  override metrics(): PolicyMetrics {
+    const d = this.delegate;
+    if (d === undefined) return super.metrics();
+    const m = d.metrics();
+    const sums = { timeouts: 0, fallbacks: 0, retries: 0, slowCalls: 0 };
+    for (const p of this.policies) {
+      if (!(p instanceof PolicyBase)) continue;
+      const pm = p === d ? m : p.metrics();
+      sums.timeouts += pm.timeouts;
+      sums.fallbacks += pm.fallbacks;
+      sums.retries += pm.retries;
+      sums.slowCalls += pm.slowCalls;
+    }
+    return {
+      name: this.name,
+      kind: this.kind,
+      windowMs: m.windowMs,
+      calls: m.calls,
+      successes: m.successes,
+      failures: m.failures,
+      rejections: m.rejections,
+      ...sums,
+      failureRate: m.failureRate,
+      latencyMs: m.latencyMs,
+    };
   }
 }
 

@@ -327,6 +327,11 @@ export abstract class PolicyBase<E extends object> implements Policy<E> {
     return this;
   }
 
+  /** True when the policy records metrics (its `metrics` option is not `false`). @internal */
+  get recording(): boolean {
+    return this.window !== undefined;
+  }
+
   /** Start of a call for metrics: the clock, or 0 when metrics are off. @internal */
   protected start(): number {
     return this.window === undefined ? 0 : this.mnow();

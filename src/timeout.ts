@@ -58,20 +58,27 @@ export interface TimeoutEvents {
  * One call in flight: a node of the policy's deadline list (so one timer serves every call, and
  * `dispose()` can end them) and the state its outcome handlers share.
  */
-class Call {
+class Call extends Token {
   prev: Call | undefined = undefined;
   next: Call | undefined = undefined;
   done = false;
   timedOut: TimeoutError | undefined = undefined;
   sub: Subscription | undefined = undefined;
+  resolve: (value: unknown) => void = noop;
+  reject: (reason: unknown) => void = noop;
   constructor(
-    readonly tok: Token,
+    parent: Token | undefined,
     readonly started: number,
     readonly deadline: number,
-    readonly resolve: (value: unknown) => void,
-    readonly reject: (reason: unknown) => void,
-  ) {}
+  ) {
+    // The call is its attempt's token too: one object per call. It aborts at the deadline with a
+    // TimeoutError, or when the caller aborts; its AbortSignal exists only if `fn` reads it.
+    super(parent?.caller);
+    this.link(parent);
+  }
 }
+
+const noop = (): void => {};
 
 /**
  * A policy that limits how long each call may take. Build it with {@link timeout}.
@@ -123,11 +130,11 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   [RUN]<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
     if (this.disposed) return Promise.reject(disposedError(this));
     const started = this.start();
-    // The attempt gets a child token: it aborts at the deadline with a TimeoutError, or when the
-    // caller aborts. Its AbortSignal exists only if `fn` reads `ctx.signal`.
-    const tok = Token.child(ctx.tok);
+    const call = new Call(ctx.tok, started, this.time() + this.durationMs);
+    const tok: Token = call;
     return new Promise<T>((resolve, reject) => {
-      const call = new Call(tok, started, this.time() + this.durationMs, resolve as (value: unknown) => void, reject);
+      call.resolve = resolve as (value: unknown) => void;
+      call.reject = reject;
       this.enqueue(call);
       if (ctx.tok !== undefined) {
         // The caller's abort ends the call at once (the policies outside must not wait for an
@@ -199,19 +206,19 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     this.unlink(call);
     if (this.strategy === 'aggressive') {
       call.done = true;
-      call.tok.release();
+      call.release();
       call.sub?.cancel();
       this.record(FAILURES, call.started);
       call.reject(error);
     }
     // Abort after rejecting, so an `fn` that rejects synchronously on abort cannot win.
-    call.tok.abort(error);
+    call.abort(error);
   }
 
   /** Settles the bookkeeping of a call: token link, deadline list, and the timer if idle. */
   private finish(call: Call): void {
     call.done = true;
-    call.tok.release();
+    call.release();
     call.sub?.cancel();
     if (call.timedOut === undefined) this.unlink(call);
   }
@@ -238,7 +245,7 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     for (let call = this.head; call !== undefined; call = this.head) {
       this.finish(call);
       call.reject(error);
-      call.tok.abort(error);
+      call.abort(error);
     }
     this.stopTimer();
   }

@@ -31,7 +31,8 @@ export class Token {
   private external: AbortSignal | undefined = undefined;
   private unlink: (() => void) | undefined = undefined;
 
-  private constructor(caller: Token | undefined) {
+  /** @param caller - the caller's token this one descends from. Subclasses call {@link Token.link}. */
+  protected constructor(caller: Token | undefined) {
     this.caller = caller;
   }
 
@@ -55,16 +56,23 @@ export class Token {
    */
   static child(parent: Token | undefined): Token {
     const t = new Token(parent?.caller);
-    if (parent !== undefined) {
-      if (parent.aborted) {
-        t.aborted = true;
-        t.reason = parent.reason;
-      } else {
-        const sub = parent.onAbort((reason) => t.abort(reason));
-        t.unlink = () => sub.cancel();
-      }
-    }
+    t.link(parent);
     return t;
+  }
+
+  /**
+   * Makes this token abort when `parent` does (at once if it already has). A policy whose
+   * per-call state extends Token (one object per call, not two) calls this from its constructor.
+   */
+  protected link(parent: Token | undefined): void {
+    if (parent === undefined) return;
+    if (parent.aborted) {
+      this.aborted = true;
+      this.reason = parent.reason;
+    } else {
+      const sub = parent.onAbort((reason) => this.abort(reason));
+      this.unlink = () => sub.cancel();
+    }
   }
 
   /** The `AbortSignal` user code sees; created on first read. */

@@ -104,6 +104,30 @@ describe('pipeline', () => {
     expect(p.metrics()).toMatchObject({ kind: 'pipeline', calls: 2, successes: 1, failures: 1 });
   });
 
+  it('reads its calls off its outermost member and adds up the members\' timeouts and fallbacks', async () => {
+    const clock = new ManualClock();
+    const p = pipeline(fallback('fb', { clock }), timeout({ durationMs: 10, clock }), { name: 'sums' });
+    expect(await p.execute(() => 'ok')).toBe('ok');
+    const slow = p.execute(() => new Promise(() => {}));
+    await clock.advance(10);
+    expect(await slow).toBe('fb');
+    const m = p.metrics();
+    expect(m).toMatchObject({ name: 'sums', kind: 'pipeline', calls: 2, successes: 2, failures: 0, timeouts: 1, fallbacks: 1 });
+    expect(m.latencyMs.max).toBe(10);
+  });
+
+  it('records its own calls when the outermost member does not (metrics off, or not ours)', async () => {
+    const clock = new ManualClock();
+    const p = pipeline(fallback(0, { metrics: false, handle: () => false }), timeout({ durationMs: 10, clock }), { clock });
+    await p.execute(() => 1);
+    await p.execute(() => Promise.reject(new Error('x'))).catch(() => undefined);
+    expect(p.metrics()).toMatchObject({ calls: 2, successes: 1, failures: 1 });
+    const log: string[] = [];
+    const q = pipeline(tracer('t', log), { clock });
+    await q.execute(() => 1);
+    expect(q.metrics().calls).toBe(1);
+  });
+
   it('rejects members that are not policies', () => {
     expect(() => pipeline(timeout(1), null as never)).toThrow(/^pipeline: argument 2 must be a policy, got null$/);
     expect(() => pipeline(5 as never)).toThrow(TypeError);

@@ -39,9 +39,11 @@ const NO_DETAIL = 0;
 const ERROR = 1;
 const RESULT = 2;
 
-/** The `.then` handlers of one generation's untimed calls. */
+/** The `.then` handlers shared by the calls of one generation that started at one time. */
 interface Handlers {
   readonly gen: number;
+  /** The start time they carry (`NaN`: untimed). */
+  readonly started: number;
   readonly ok: (value: unknown) => unknown;
   readonly err: (error: unknown) => never;
 }
@@ -61,7 +63,7 @@ export class CircuitBreakerPolicy extends BreakerMachine {
   private readonly exact: boolean;
   /** Time for metrics and events alone: the turn clock (see clock.ts), cheap per call. */
   private readonly cheapNow: () => number;
-  private handlers: Handlers = this.handlersFor(0);
+  private handlers: Handlers = this.handlersFor(0, NaN);
 
   /** @internal Use {@link circuitBreaker}. */
   constructor(options?: CircuitBreakerOptions) {
@@ -113,22 +115,23 @@ export class CircuitBreakerPolicy extends BreakerMachine {
 
   /**
    * Runs an admitted call. The promise work is `.then` with handlers, never an `async` frame
-   * (a whole extra await per call). A call nobody times (no metrics, no slow calls, no
-   * `success`/`failure` listener when it starts) and no caller's abort can touch uses the
-   * current generation's prebuilt handlers: no closure, no clock read. Otherwise two closures
-   * carry the start time and the caller's token.
+   * (a whole extra await per call). A call no caller's abort can touch shares prebuilt handlers
+   * with every call of its generation that started at the same time: untimed calls (no metrics,
+   * no slow calls, no `success`/`failure` listener) read no clock at all, and calls timed by the
+   * turn clock (metrics) share them for a whole event-loop turn — no closure per call either way.
+   * Otherwise two closures carry the start time and the caller's token.
    */
   private run<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
     const timed = this.exact || this.window !== undefined || this.listening();
+    // NaN: nobody needs this call's duration, so no clock is read for it.
+    const started = !timed ? NaN : this.exact ? this.clock.now() : this.cheapNow();
     const tok = ctx.tok;
-    if (!timed && (tok === undefined || tok.caller === undefined)) {
+    if (tok === undefined || tok.caller === undefined) {
       let h = this.handlers;
-      if (h.gen !== this.gen) h = this.handlers = this.handlersFor(this.gen);
+      if (h.gen !== this.gen || !Object.is(h.started, started)) h = this.handlers = this.handlersFor(this.gen, started);
       return invoke(fn, ctx).then(h.ok as (v: T) => T, h.err);
     }
     const gen = this.gen;
-    // NaN: nobody needs this call's duration, so no clock is read for it.
-    const started = !timed ? NaN : this.exact ? this.clock.now() : this.cheapNow();
     return invoke(fn, ctx).then(
       (value) => this.settled(value, gen, started),
       (error: unknown) => this.threw(error, gen, started, tok),
@@ -144,12 +147,13 @@ export class CircuitBreakerPolicy extends BreakerMachine {
     );
   }
 
-  /** A generation's untimed handlers, built once per generation rather than once per call. */
-  private handlersFor(gen: number): Handlers {
+  /** Handlers for the calls of generation `gen` started at `started`. */
+  private handlersFor(gen: number, started: number): Handlers {
     return {
       gen,
-      ok: (value: unknown) => this.settled(value, gen, NaN),
-      err: (error: unknown) => this.threw(error, gen, NaN, undefined),
+      started,
+      ok: (value: unknown) => this.settled(value, gen, started),
+      err: (error: unknown) => this.threw(error, gen, started, undefined),
     };
   }
 
@@ -202,11 +206,13 @@ export class CircuitBreakerPolicy extends BreakerMachine {
   private finish(verdict: number, gen: number, started: number, what: number, detail: unknown): void {
     if (verdict === ABORTED) return this.noVerdict(gen);
     const counts = verdict !== LOCAL;
-    // One end-time read serves the window, the slow check, metrics and events. Slow calls and
-    // the time window are semantics and read the policy's own clock; metrics and events alone
-    // make do with the turn clock (exact with any clock but systemClock).
+    // One end-time read serves the window, the slow check, metrics and events. Slow calls need
+    // exact durations and read the policy's own clock. The time window places outcomes in
+    // buckets of `durationMs / buckets` (a second by default): the turn clock's precision — the
+    // time at the start of the event-loop turn, as Node's own timers use — is ample there, as
+    // for metrics and events (and any clock but systemClock is read exactly anyway).
     const timed = started === started;
-    const now = this.exact || (counts && this.health.needsClock) ? this.clock.now() : timed ? this.cheapNow() : NaN;
+    const now = this.exact ? this.clock.now() : timed || (counts && this.health.needsClock) ? this.cheapNow() : NaN;
     const durationMs = timed ? now - started : 0;
     const slow = counts && durationMs >= this.o.slowMs;
     const w = this.window;
@@ -217,7 +223,9 @@ export class CircuitBreakerPolicy extends BreakerMachine {
     if (!counts) return this.noVerdict(gen);
     const failure = verdict === FAIL;
     // An untimed call had no listener when it started: it has no duration to report.
-    if (timed) this.emitOutcome(failure, durationMs, slow, what, detail);
+    if (timed && (this.events as unknown as { _eventsCount: number })._eventsCount !== 0) {
+      this.emitOutcome(failure, durationMs, slow, what, detail);
+    }
     // A call admitted under an older generation (another state, or before a reset) never decides.
     if (gen !== this.gen || this.disposed) return;
     if (this.st === CLOSED) {

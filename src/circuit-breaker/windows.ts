@@ -165,6 +165,9 @@ export class TimeWindow implements HealthWindow {
   private readonly failuresAt: Float64Array;
   private readonly slowsAt: Float64Array;
   private current = -Infinity;
+  /** Slot of `current`, and the time the next bucket starts: the per-call check is one compare. */
+  private currentSlot = 0;
+  private edge = -Infinity;
   private calls = 0;
   private failures = 0;
   private slows = 0;
@@ -201,6 +204,8 @@ export class TimeWindow implements HealthWindow {
     this.failuresAt.fill(0);
     this.slowsAt.fill(0);
     this.current = -Infinity;
+    this.currentSlot = 0;
+    this.edge = -Infinity;
     this.calls = this.failures = this.slows = 0;
   }
 
@@ -222,7 +227,7 @@ export class TimeWindow implements HealthWindow {
     if (saved.type !== 'time' || saved.bucketMs !== this.bucketMs) return;
     const epoch = this.epoch(now);
     if (epoch === Infinity) return;
-    this.current = epoch;
+    this.moveTo(epoch);
     const shift = Math.floor(elapsedMs / this.bucketMs);
     const list = saved.buckets;
     for (let i = 0; i < list.length; i++) {
@@ -251,6 +256,8 @@ export class TimeWindow implements HealthWindow {
 
   /** Moves the window to the bucket of `now` (a late `now` counts into the newest bucket). */
   private advance(now: number): number {
+    // Within the current bucket (the common case): no division, no modulo.
+    if (now < this.edge) return this.currentSlot;
     const epoch = this.epoch(now);
     const current = this.current;
     if (epoch <= current || epoch === Infinity) return this.slot(current === -Infinity ? 0 : current);
@@ -265,7 +272,15 @@ export class TimeWindow implements HealthWindow {
         this.callsAt[s] = this.failuresAt[s] = this.slowsAt[s] = 0;
       }
     }
+    this.moveTo(epoch);
+    return this.currentSlot;
+  }
+
+  private moveTo(epoch: number): void {
     this.current = epoch;
-    return this.slot(epoch);
+    this.currentSlot = this.slot(epoch);
+    // Float division may put a time a hair below this edge in the next epoch (it then counts in
+    // this bucket) or a time at the edge in this one (the next call re-checks): both harmless.
+    this.edge = (epoch + 1) * this.bucketMs;
   }
 }
