@@ -8,6 +8,8 @@ import { Ctx, type CommonOptions, type Fn, invoke, PolicyBase, RUN, disposedErro
 import { callerAborted, type Subscription, Token } from './token.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
+import { type Deadline, DeadlineQueue } from './deadlines.js';
+import { metricsTime } from './clock.js';
 import { num, optionsObject, rangeError, typeError } from './validate.js';
 
 /**
@@ -53,23 +55,26 @@ export interface HedgeEvents {
   budgetExhausted: { readonly attempt: number };
 }
 
-/** The state of one call. Plain fields, so every run has the same shape. */
-class Run<T> {
+/**
+ * The state of one call. Plain fields, so every run has the same shape. It waits for its next
+ * hedge in the policy's {@link DeadlineQueue} (the `Deadline` fields).
+ */
+class Run<T> implements Deadline {
+  due = 0;
+  dlPrev: Deadline | undefined = undefined;
+  dlNext: Deadline | undefined = undefined;
+  queued = false;
   /** Attempts started. */
   n = 0;
   /** Attempts started and not yet settled. */
   pending = 0;
   done = false;
-  timer: unknown = undefined;
   /** Tokens of unsettled attempts: the first, then the hedges (settled ones are `undefined`). */
   first: Token | undefined = undefined;
   more: Array<Token | undefined> | undefined = undefined;
   sub: Subscription | undefined = undefined;
   resolve!: (value: T) => void;
   reject!: (error: unknown) => void;
-  /** Neighbours in the policy's list of calls in flight. */
-  prev: Run<unknown> | undefined = undefined;
-  next: Run<unknown> | undefined = undefined;
   constructor(
     readonly fn: Fn<T>,
     readonly parent: Token | undefined,
@@ -97,10 +102,12 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
   private readonly classify: Classifier;
   private readonly attempts: number;
   /**
-   * Calls in flight, so `dispose()` can clear their timers: an intrusive list, because a `Set`
-   * that every call adds to and deletes from cost more than the hedge itself (~350 ns).
+   * Calls waiting for their next hedge, served by one clock timer: with a fixed `delayMs` the
+   * deadlines come in call order, so a call costs no `setTimeout`/`clearTimeout` of its own.
    */
-  private runs: Run<unknown> | undefined = undefined;
+  private readonly waiting: DeadlineQueue<Run<unknown>>;
+  /** Time for deadlines: with systemClock the turn's time, as Node's `setTimeout` uses. */
+  private readonly time: () => number;
 
   /** @internal Use {@link hedge}. */
   constructor(options: HedgeOptions) {
@@ -115,6 +122,10 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     this.maxHedges = o['maxHedges'] === undefined ? 1 : num(p, 'maxHedges', o['maxHedges'], { min: 0, integer: true });
     this.attempts = 1 + this.maxHedges;
     this.budget = optBudget(p, o['budget']);
+    this.time = metricsTime(this.clock);
+    this.waiting = new DeadlineQueue<Run<unknown>>(this.clock, (run) => {
+      if (!run.done) this.launch(run);
+    });
   }
 
   /** @internal */
@@ -128,12 +139,6 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
       run.reject = reject;
     });
     this.budget?.recordAttempt();
-    const head = this.runs;
-    if (head !== undefined) {
-      run.next = head;
-      head.prev = run as Run<unknown>;
-    }
-    this.runs = run as Run<unknown>;
     // Any abort of the call's token (the caller, an outer timeout or hedge) ends the call at once;
     // each attempt's child token aborts with it.
     if (parent !== undefined) run.sub = parent.onAbort((reason) => this.finish(run, false, reason, undefined));
@@ -177,10 +182,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     if (delay === 0) {
       if (!run.done) this.launch(run);
     } else if (delay !== Infinity && !run.done) {
-      run.timer = this.clock.setTimeout(() => {
-        run.timer = undefined;
-        if (!run.done) this.launch(run);
-      }, delay);
+      this.waiting.push(run as Run<unknown>, this.time() + delay);
     }
     return true;
   }
@@ -216,11 +218,8 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
       return;
     }
     if (run.n < this.attempts) {
-      // A failure starts the next attempt at once; the timer that was waiting for it goes.
-      if (run.timer !== undefined) {
-        this.clock.clearTimeout(run.timer);
-        run.timer = undefined;
-      }
+      // A failure starts the next attempt at once; its wait for the delay ends.
+      this.waiting.remove(run as Run<unknown>);
       if (this.launch(run)) return;
     }
     // The last attempt to fail: its failure stands.
@@ -234,15 +233,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
   private finish<T>(run: Run<T>, ok: boolean, value: unknown, winner: Token | undefined): void {
     if (run.done) return;
     run.done = true;
-    const { prev, next } = run;
-    if (prev === undefined) this.runs = next;
-    else prev.next = next;
-    if (next !== undefined) next.prev = prev;
-    run.prev = run.next = undefined;
-    if (run.timer !== undefined) {
-      this.clock.clearTimeout(run.timer);
-      run.timer = undefined;
-    }
+    this.waiting.remove(run as Run<unknown>);
     run.sub?.cancel();
     winner?.release();
     const aborted = run.parent?.aborted === true;
@@ -263,13 +254,8 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
 
   /** @internal */
   protected override onDispose(): void {
-    // Calls in flight keep their running attempts but start no more: their timers go now.
-    for (let run = this.runs; run !== undefined; run = run.next) {
-      if (run.timer !== undefined) {
-        this.clock.clearTimeout(run.timer);
-        run.timer = undefined;
-      }
-    }
+    // Calls in flight keep their running attempts but start no more: the timer goes now.
+    this.waiting.clear();
   }
 }
 

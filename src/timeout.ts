@@ -8,7 +8,8 @@ import { Ctx, type CommonOptions, type Fn, invoke, PolicyBase, RUN, disposedErro
 import { callerAborted, type Subscription, Token } from './token.js';
 import { FAILURES, SUCCESSES, TIMEOUTS } from './metrics/rolling-window.js';
 import { num, oneOf, optionsObject } from './validate.js';
-import { metricsTime, scheduleEndOfTurn, systemClock } from './clock.js';
+import { metricsTime } from './clock.js';
+import { type Deadline, DeadlineQueue } from './deadlines.js';
 
 /**
  * `aggressive`: the call rejects at the deadline whatever `fn` does; `cooperative`: the call
@@ -58,9 +59,11 @@ export interface TimeoutEvents {
  * One call in flight: a node of the policy's deadline list (so one timer serves every call, and
  * `dispose()` can end them) and the state its outcome handlers share.
  */
-class Call extends Token {
-  prev: Call | undefined = undefined;
-  next: Call | undefined = undefined;
+class Call extends Token implements Deadline {
+  due = 0;
+  dlPrev: Deadline | undefined = undefined;
+  dlNext: Deadline | undefined = undefined;
+  queued = false;
   done = false;
   timedOut: TimeoutError | undefined = undefined;
   sub: Subscription | undefined = undefined;
@@ -69,7 +72,6 @@ class Call extends Token {
   constructor(
     parent: Token | undefined,
     readonly started: number,
-    readonly deadline: number,
   ) {
     // The call is its attempt's token too: one object per call. It aborts at the deadline with a
     // TimeoutError, or when the caller aborts; its AbortSignal exists only if `fn` reads it.
@@ -83,13 +85,11 @@ const noop = (): void => {};
 /**
  * A policy that limits how long each call may take. Build it with {@link timeout}.
  *
- * One clock timer serves all of a policy's calls in flight. Every call has the same duration,
- * so deadlines arrive in call order: the calls wait in a FIFO list and the timer is armed for
- * the head's deadline only. A call that settles leaves the list in O(1); the timer is re-armed
- * for the next deadline when it fires, and cleared once no call is left — at once with a
- * `ManualClock` (tests see exact timers), at the end of the event-loop turn with `systemClock`,
- * so a run of fast calls arms one timer instead of one each. With `systemClock` the deadline is
- * counted from the turn's time, as Node's own `setTimeout` counts from its loop time.
+ * One clock timer serves all of a policy's calls in flight (a {@link DeadlineQueue}): every call
+ * has the same duration, so deadlines arrive in call order, and the timer is armed for the
+ * earliest only. With `systemClock` it is cleared at the end of the event-loop turn in which the
+ * last call settled, and deadlines count from the turn's time, as Node's own `setTimeout` counts
+ * from its loop time; with any other clock both are exact.
  *
  * @example
  * ```ts
@@ -102,19 +102,8 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   /** The limit per call in milliseconds. */
   readonly durationMs: number;
   readonly strategy: TimeoutStrategy;
-  private head: Call | undefined = undefined;
-  private tail: Call | undefined = undefined;
-  private timer: unknown = undefined;
-  /** Due time of the armed timer. */
-  private timerDue = 0;
-  private readonly deferClear: boolean;
-  private clearPending = false;
+  private readonly deadlines: DeadlineQueue<Call>;
   private readonly time: () => number;
-  private readonly onTimer = (): void => this.expire();
-  private readonly endOfTurn = (): void => {
-    this.clearPending = false;
-    if (this.head === undefined) this.stopTimer();
-  };
 
   /** @internal Use {@link timeout}. */
   constructor(options: number | TimeoutOptions) {
@@ -122,30 +111,29 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     super('timeout', o);
     this.durationMs = num('timeout', 'durationMs', o['durationMs'], { min: 0 });
     this.strategy = oneOf('timeout', 'strategy', o['strategy'], ['aggressive', 'cooperative'], 'aggressive');
-    this.deferClear = this.clock === systemClock;
     this.time = metricsTime(this.clock);
+    this.deadlines = new DeadlineQueue<Call>(this.clock, (call) => this.deadline(call));
   }
 
   /** @internal */
   [RUN]<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
     if (this.disposed) return Promise.reject(disposedError(this));
     const started = this.start();
-    const call = new Call(ctx.tok, started, this.time() + this.durationMs);
-    const tok: Token = call;
+    const call = new Call(ctx.tok, started);
     return new Promise<T>((resolve, reject) => {
       call.resolve = resolve as (value: unknown) => void;
       call.reject = reject;
-      this.enqueue(call);
+      this.deadlines.push(call, this.time() + this.durationMs);
       if (ctx.tok !== undefined) {
         // The caller's abort ends the call at once (the policies outside must not wait for an
         // `fn` that may never settle). It counts as neither outcome.
-        call.sub = tok.onAbort((reason) => {
-          if (call.done || !callerAborted(tok)) return;
+        call.sub = call.onAbort((reason) => {
+          if (call.done || !callerAborted(call)) return;
           this.finish(call);
           reject(reason);
         });
       }
-      invoke(fn, new Ctx(tok, ctx.attempt)).then(
+      invoke(fn, new Ctx(call, ctx.attempt)).then(
         (value) => {
           if (call.done) return;
           this.finish(call);
@@ -162,52 +150,14 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     });
   }
 
-  /** Appends a call; arms the timer if none is armed. */
-  private enqueue(call: Call): void {
-    const tail = this.tail;
-    if (tail === undefined) this.head = call;
-    else tail.next = call;
-    call.prev = tail;
-    this.tail = call;
-    if (this.timer === undefined) this.arm(call.deadline);
-  }
-
-  private arm(due: number): void {
-    this.timerDue = due;
-    this.timer = this.clock.setTimeout(this.onTimer, Math.max(0, due - this.clock.now()));
-  }
-
-  private stopTimer(): void {
-    if (this.timer === undefined) return;
-    this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  /** The timer fired: every call whose deadline has come times out, in order. */
-  private expire(): void {
-    this.timer = undefined;
-    const now = this.clock.now();
-    // A timer never fires before its due time by its own clock; `timerDue` guards against a
-    // system timer that fires a hair before performance.now() reaches the deadline.
-    const limit = now > this.timerDue ? now : this.timerDue;
-    let call = this.head;
-    while (call !== undefined && call.deadline <= limit) {
-      this.deadline(call);
-      call = this.head;
-    }
-    if (call !== undefined && this.timer === undefined) this.arm(call.deadline);
-  }
-
+  /** The call's deadline came (it has left the queue). */
   private deadline(call: Call): void {
     const ms = this.durationMs;
     const error = (call.timedOut = new TimeoutError(ms));
     this.count(TIMEOUTS);
     if (this.events.has('timeout')) this.events.emit('timeout', { timeoutMs: ms });
-    this.unlink(call);
     if (this.strategy === 'aggressive') {
-      call.done = true;
-      call.release();
-      call.sub?.cancel();
+      this.finish(call);
       this.record(FAILURES, call.started);
       call.reject(error);
     }
@@ -215,39 +165,22 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     call.abort(error);
   }
 
-  /** Settles the bookkeeping of a call: token link, deadline list, and the timer if idle. */
+  /** Settles the bookkeeping of a call: token link, abort subscription, deadline. */
   private finish(call: Call): void {
     call.done = true;
     call.release();
     call.sub?.cancel();
-    if (call.timedOut === undefined) this.unlink(call);
-  }
-
-  private unlink(call: Call): void {
-    const { prev, next } = call;
-    if (prev === undefined) this.head = next;
-    else prev.next = next;
-    if (next === undefined) this.tail = prev;
-    else next.prev = prev;
-    call.prev = call.next = undefined;
-    if (this.head !== undefined || this.timer === undefined) return;
-    if (!this.deferClear) this.stopTimer();
-    else if (!this.clearPending) {
-      this.clearPending = true;
-      scheduleEndOfTurn(this.endOfTurn);
-    }
+    this.deadlines.remove(call);
   }
 
   /** Ends every call in flight: the timer is cleared, their signals abort, they reject. */
   protected override onDispose(): void {
-    this.stopTimer();
     const error = disposedError(this);
-    for (let call = this.head; call !== undefined; call = this.head) {
+    for (const call of this.deadlines.clear()) {
       this.finish(call);
       call.reject(error);
       call.abort(error);
     }
-    this.stopTimer();
   }
 }
 

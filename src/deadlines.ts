@@ -1,0 +1,138 @@
+/**
+ * One clock timer for many deadlines.
+ *
+ * A policy with a fixed duration (a timeout's limit, a hedge's delay) sets deadlines in time
+ * order: each new one is `now + duration`, never before the last. So its calls can wait in a
+ * FIFO list with one timer armed for the head, instead of one `setTimeout` and `clearTimeout`
+ * per call. Insertion walks back from the tail, so it is O(1) for a fixed duration and stays
+ * correct (if slower) for durations that vary. Removal is O(1).
+ *
+ * When the list empties the timer is cleared: at once with a `ManualClock` or any custom clock
+ * (tests see exact timers), at the end of the event-loop turn with `systemClock`, so a run of fast
+ * calls in one turn arms one timer instead of one each. The timer is re-armed for the new head
+ * when it fires.
+ *
+ * @internal
+ * @module
+ */
+import { type Clock, scheduleEndOfTurn, systemClock } from './clock.js';
+
+/** A node of a {@link DeadlineQueue}: the fields the queue keeps on the waiting object itself. */
+export interface Deadline {
+  /** When it falls due, by the queue's clock. */
+  due: number;
+  /** Links; `undefined` when not in a queue (and `queued` is false). */
+  dlPrev: Deadline | undefined;
+  dlNext: Deadline | undefined;
+  queued: boolean;
+}
+
+/** Deadlines in time order, served by one timer. @internal */
+export class DeadlineQueue<N extends Deadline> {
+  private head: N | undefined = undefined;
+  private tail: N | undefined = undefined;
+  private timer: unknown = undefined;
+  private due = 0;
+  private readonly defer: boolean;
+  private clearPending = false;
+  private readonly onTimer = (): void => this.fire();
+  private readonly endOfTurn = (): void => {
+    this.clearPending = false;
+    if (this.head === undefined) this.stop();
+  };
+
+  constructor(
+    private readonly clock: Clock,
+    /** Called once for each node whose deadline has come, after it left the queue. */
+    private readonly expire: (node: N) => void,
+  ) {
+    this.defer = clock === systemClock;
+  }
+
+  /** True when no node waits. */
+  get empty(): boolean {
+    return this.head === undefined;
+  }
+
+  /** The first node to fall due. */
+  peek(): N | undefined {
+    return this.head;
+  }
+
+  /** Adds `node` to fall due at `due`. */
+  push(node: N, due: number): void {
+    node.due = due;
+    node.queued = true;
+    let after = this.tail;
+    while (after !== undefined && after.due > due) after = after.dlPrev as N | undefined;
+    const before = (after === undefined ? this.head : after.dlNext) as N | undefined;
+    node.dlPrev = after;
+    node.dlNext = before;
+    if (after === undefined) this.head = node;
+    else after.dlNext = node;
+    if (before === undefined) this.tail = node;
+    else before.dlPrev = node;
+    if (this.timer === undefined) this.arm(due);
+    else if (due < this.due) {
+      // A new earliest deadline (only with varying durations): the timer must fire sooner.
+      this.clock.clearTimeout(this.timer);
+      this.arm(due);
+    }
+  }
+
+  /** Takes `node` out of the queue (no-op if it is not queued). */
+  remove(node: N): void {
+    if (!node.queued) return;
+    node.queued = false;
+    const { dlPrev: prev, dlNext: next } = node;
+    if (prev === undefined) this.head = next as N | undefined;
+    else prev.dlNext = next;
+    if (next === undefined) this.tail = prev as N | undefined;
+    else next.dlPrev = prev;
+    node.dlPrev = node.dlNext = undefined;
+    if (this.head !== undefined || this.timer === undefined) return;
+    if (!this.defer) this.stop();
+    else if (!this.clearPending) {
+      this.clearPending = true;
+      scheduleEndOfTurn(this.endOfTurn);
+    }
+  }
+
+  /** Empties the queue without expiring anything, and clears the timer (for `dispose()`). */
+  clear(): N[] {
+    const nodes: N[] = [];
+    for (let n = this.head; n !== undefined; n = n.dlNext as N | undefined) nodes.push(n);
+    for (const n of nodes) {
+      n.queued = false;
+      n.dlPrev = n.dlNext = undefined;
+    }
+    this.head = this.tail = undefined;
+    this.stop();
+    return nodes;
+  }
+
+  private arm(due: number): void {
+    this.due = due;
+    this.timer = this.clock.setTimeout(this.onTimer, Math.max(0, due - this.clock.now()));
+  }
+
+  private stop(): void {
+    if (this.timer === undefined) return;
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The timer fired: every node whose deadline has come expires, in order. */
+  private fire(): void {
+    this.timer = undefined;
+    const now = this.clock.now();
+    // A system timer may fire a hair before performance.now() reaches its due time.
+    const limit = now > this.due ? now : this.due;
+    for (let n = this.head; n !== undefined && n.due <= limit; n = this.head) {
+      this.remove(n);
+      this.expire(n);
+    }
+    const head = this.head;
+    if (head !== undefined && this.timer === undefined) this.arm(head.due);
+  }
+}
