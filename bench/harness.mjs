@@ -62,6 +62,20 @@ export function report(group, results) {
   }
   const lines = [];
   for (const check of group.checks ?? []) {
+    if (check.overhead !== undefined) {
+      // Overhead ratio: what the policy adds per call in one setting over what it adds in another,
+      // each measured against the same harness running the bare work (`[case, baseline]` pairs).
+      const [a, aBase] = check.overhead;
+      const [b, bBase] = check.versus;
+      const added = results[a].median - results[aBase].median;
+      const reference = results[b].median - results[bBase].median;
+      const ratio = added / reference;
+      const ok = ratio <= check.atMost;
+      const verdict = check.atMost === Infinity ? 'INFO' : ok ? 'MET ' : 'MISS';
+      const want = check.atMost === Infinity ? '' : `; want <= ${check.atMost}x`;
+      lines.push(`${verdict}  ${check.label}: ${ratio.toFixed(2)}x (${fmt(added)} vs ${fmt(reference)} added per call${want})`);
+      continue;
+    }
     const fast = results[check.faster].median;
     const slow = results[check.slower].median;
     const ratio = slow / fast;
