@@ -118,12 +118,14 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   /** @internal */
   [RUN]<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
     if (this.disposed) return Promise.reject(disposedError(this));
-    const started = this.start();
+    // One read serves the deadline and metrics (with systemClock, the turn's time: see `turnNow`).
+    const now = this.time();
+    const started = this.window === undefined ? 0 : now;
     const call = new Call(ctx.tok, started);
     return new Promise<T>((resolve, reject) => {
       call.resolve = resolve as (value: unknown) => void;
       call.reject = reject;
-      this.deadlines.push(call, this.time() + this.durationMs);
+      this.deadlines.push(call, now + this.durationMs);
       if (ctx.tok !== undefined) {
         // The caller's abort ends the call at once (the policies outside must not wait for an
         // `fn` that may never settle). It counts as neither outcome.
