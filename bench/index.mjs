@@ -26,21 +26,44 @@ if (args[0] === '--child') {
   for (const line of lines) console.log(`@target ${line}`);
   process.exit(0);
 } else {
-  const filter = args[0] ?? '';
+  // [filter] [--runs N]: with several runs, each target's verdict is taken on the median ratio.
+  const runsAt = args.indexOf('--runs');
+  const runs = runsAt === -1 ? 1 : Math.max(1, Number(args[runsAt + 1]) || 1);
+  const filter = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--runs') ?? '';
   const self = fileURLToPath(import.meta.url);
-  const summary = [];
-  console.log(`breakwater benchmarks — Node ${process.version}, ${process.platform}/${process.arch}`);
-  for (const file of files) {
-    const child = spawnSync(process.execPath, [self, '--child', file, filter], { encoding: 'utf8', cwd: process.cwd() });
-    if (child.status !== 0) {
-      process.stderr.write(child.stderr);
-      throw new Error(`bench ${file} failed (exit ${child.status})`);
-    }
-    for (const line of child.stdout.split('\n')) {
-      if (line.startsWith('@target ')) summary.push(line.slice(8));
-      else if (line.trim() !== '') console.log(line);
+  const byLabel = new Map();
+  console.log(`breakwater benchmarks — Node ${process.version}, ${process.platform}/${process.arch}${runs > 1 ? `, ${runs} runs` : ''}`);
+  for (let run = 1; run <= runs; run++) {
+    if (runs > 1) console.log(`\n# Run ${run} of ${runs}`);
+    for (const file of files) {
+      const child = spawnSync(process.execPath, [self, '--child', file, filter], { encoding: 'utf8', cwd: process.cwd() });
+      if (child.status !== 0) {
+        process.stderr.write(child.stderr);
+        throw new Error(`bench ${file} failed (exit ${child.status})`);
+      }
+      for (const line of child.stdout.split('\n')) {
+        if (line.startsWith('@target ')) {
+          const text = line.slice(8);
+          const m = /^(MET |MISS|INFO)\s+(.*?): ([\d.]+)x(.*)$/.exec(text);
+          if (m === null) continue;
+          const entry = byLabel.get(m[2]) ?? { ratios: [], rest: m[4] };
+          entry.ratios.push(Number(m[3]));
+          byLabel.set(m[2], entry);
+        } else if (line.trim() !== '') console.log(line);
+      }
     }
   }
-  console.log('\n## Targets');
-  for (const line of summary) console.log(`  ${line}`);
+  console.log(`\n## Targets${runs > 1 ? ` (median of ${runs} runs; each run's ratio in brackets)` : ''}`);
+  for (const [label, { ratios, rest }] of byLabel) {
+    const sorted = ratios.slice().sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)];
+    const want = /want ([<>]=) ([\d.]+)x/.exec(rest);
+    let verdict = 'INFO';
+    if (want !== null) {
+      const bound = Number(want[2]);
+      verdict = (want[1] === '>=' ? median >= bound : median <= bound) ? 'MET ' : 'MISS';
+    }
+    const each = ratios.length > 1 ? ` [${ratios.map((r) => r.toFixed(2)).join(', ')}]` : '';
+    console.log(`  ${verdict}  ${label}: ${median.toFixed(2)}x${each}${want !== null ? ` (want ${want[1]} ${want[2]}x)` : rest}`);
+  }
 }
