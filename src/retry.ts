@@ -5,7 +5,7 @@
  */
 import { type Backoff, type BackoffIterator, backoff as schedules, isBackoff } from './backoff.js';
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
-import { Ctx, type CommonOptions, type Fn, PolicyBase, RUN, disposedError } from './policy.js';
+import { Ctx, type CommonOptions, type Fn, PolicyBase, RUN, disposedError, invoke } from './policy.js';
 import { callerAborted, type Token } from './token.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
@@ -109,23 +109,28 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
   }
 
   /** @internal */
-  async [RUN]<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
-    if (this.disposed) throw disposedError(this);
+  [RUN]<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
+    if (this.disposed) return Promise.reject(disposedError(this));
     // The first attempt is kept apart from the retry loop: its success path allocates nothing of
-    // its own and reads the clock only for metrics or `maxElapsedMs` (no backoff iterator,
-    // closure or timer until a retry is needed), and a small async function resumes faster.
+    // its own but two `.then` handlers (a `.then` resumes faster than an `async` frame's await),
+    // and reads the clock only for metrics or `maxElapsedMs` (no backoff iterator or timer until
+    // a retry is needed).
     const started = this.start();
     // Its own read of the policy's clock: metrics may use a cheaper, per-turn time.
     const t0 = this.maxElapsedMs === undefined ? 0 : this.clock.now();
     this.budget?.recordAttempt();
     const tok = ctx.tok;
-    let value: T;
-    try {
-      value = await fn(ctx.attempt === 1 ? ctx : new Ctx(tok, 1));
-    } catch (error) {
-      this.settleError(tok, started, error);
-      return this.retrying(fn, tok, started, t0, 1, 'error', error);
-    }
+    return invoke(fn, ctx.attempt === 1 ? ctx : new Ctx(tok, 1)).then(
+      (value) => this.firstValue(fn, tok, started, t0, value),
+      (error: unknown) => {
+        this.settleError(tok, started, error);
+        return this.retrying(fn, tok, started, t0, 1, 'error', error);
+      },
+    );
+  }
+
+  /** The first attempt returned `value`: it stands, or the retrying starts. */
+  private firstValue<T>(fn: Fn<T>, tok: Token | undefined, started: number, t0: number, value: T): T | Promise<T> {
     if (!handlesResult(this.classify, value)) {
       this.record(SUCCESSES, started);
       if (this.events.has('success')) this.events.emit('success', { attempts: 1 });

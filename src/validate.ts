@@ -71,9 +71,8 @@ function describeRule(rule: NumberRule): string {
   if (min !== undefined && max !== undefined) {
     const lo = rule.minExclusive ? '(' : '[';
     const hi = rule.maxExclusive ? ')' : ']';
-    return rule.integer || !rule.infinity
-      ? `${rule.integer ? 'an integer' : 'a number'} in ${lo}${min}, ${max}${hi}`
-      : `a number in ${lo}${min}, ${max}${hi}`;
+    // SPEC.md's own example: `failureRateThreshold must be in (0, 1], got 1.5`.
+    return `${rule.integer ? 'an integer ' : ''}in ${lo}${min}, ${max}${hi}`;
   }
   let text = what;
   if (min !== undefined) text += ` ${rule.minExclusive ? '>' : '>='} ${min}`;

@@ -169,7 +169,7 @@ describe('retryBudget: 100 callers retrying against a dependency that fails ever
 describe('retryBudget: options are validated at construction', () => {
   const bad = (v: unknown): never => v as never;
   const cases: [string, () => unknown, typeof TypeError | typeof RangeError, string][] = [
-    ['ratio 1.5', () => retryBudget({ ratio: 1.5 }), RangeError, 'retryBudget: ratio must be a number in [0, 1], got 1.5'],
+    ['ratio 1.5', () => retryBudget({ ratio: 1.5 }), RangeError, 'retryBudget: ratio must be in [0, 1], got 1.5'],
     ['ratio -0.1', () => retryBudget({ ratio: -0.1 }), RangeError, 'got -0.1'],
     ['ratio NaN', () => retryBudget({ ratio: NaN }), RangeError, 'got NaN'],
     ['ratio string', () => retryBudget({ ratio: bad('0.1') }), TypeError, 'retryBudget: ratio'],

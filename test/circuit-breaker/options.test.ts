@@ -32,7 +32,7 @@ describe('circuitBreaker options', () => {
     ['window.buckets: 2.5', { window: { type: 'time', buckets: 2.5 } }, RangeError, /window.buckets/],
     ['window.buckets: 5000', { window: { type: 'time', buckets: 5000 } }, RangeError, /window.buckets/],
     // rates and counts
-    ['failureRateThreshold: 1.5', { failureRateThreshold: 1.5 }, RangeError, /^circuitBreaker: failureRateThreshold must be a number in \(0, 1\], got 1.5$/],
+    ['failureRateThreshold: 1.5', { failureRateThreshold: 1.5 }, RangeError, /^circuitBreaker: failureRateThreshold must be in \(0, 1\], got 1.5$/],
     ['failureRateThreshold: 0', { failureRateThreshold: 0 }, RangeError, /failureRateThreshold .* got 0/],
     ['failureRateThreshold: NaN', { failureRateThreshold: NaN }, RangeError, /failureRateThreshold/],
     ['failureRateThreshold: "50%"', { failureRateThreshold: '50%' }, TypeError, /failureRateThreshold .* got "50%"/],
@@ -42,11 +42,11 @@ describe('circuitBreaker options', () => {
     ['slowCallDurationMs: 0', { slowCallDurationMs: 0 }, RangeError, /slowCallDurationMs must be a finite number > 0, got 0/],
     ['slowCallDurationMs: Infinity', { slowCallDurationMs: Infinity }, RangeError, /slowCallDurationMs/],
     ['slowCallDurationMs: a string', { slowCallDurationMs: '1s' }, TypeError, /slowCallDurationMs/],
-    ['slowCallRateThreshold: 2', { slowCallRateThreshold: 2 }, RangeError, /slowCallRateThreshold must be a number in \(0, 1\], got 2/],
+    ['slowCallRateThreshold: 2', { slowCallRateThreshold: 2 }, RangeError, /slowCallRateThreshold must be in \(0, 1\], got 2/],
     ['slowCallRateThreshold: -0.1', { slowCallRateThreshold: -0.1 }, RangeError, /slowCallRateThreshold/],
     ['slowCallRateThreshold: true', { slowCallRateThreshold: true }, TypeError, /slowCallRateThreshold .* got true/],
     // open duration
-    ['openDurationMs: -1', { openDurationMs: -1 }, RangeError, /openDurationMs must be a number in \[0, 2147483647\], got -1/],
+    ['openDurationMs: -1', { openDurationMs: -1 }, RangeError, /openDurationMs must be in \[0, 2147483647\], got -1/],
     ['openDurationMs: NaN', { openDurationMs: NaN }, RangeError, /openDurationMs .* got NaN/],
     ['openDurationMs: Infinity', { openDurationMs: Infinity }, RangeError, /openDurationMs .* got Infinity/],
     ['openDurationMs: past the timer limit', { openDurationMs: 2 ** 31 }, RangeError, /openDurationMs/],
@@ -57,7 +57,7 @@ describe('circuitBreaker options', () => {
     ['halfOpenCalls: 0', { halfOpenCalls: 0 }, RangeError, /halfOpenCalls must be an integer >= 1, got 0/],
     ['halfOpenCalls: 1.5', { halfOpenCalls: 1.5 }, RangeError, /halfOpenCalls/],
     ['halfOpenCalls: "1"', { halfOpenCalls: '1' }, TypeError, /halfOpenCalls/],
-    ['halfOpenMaxDurationMs: 0', { halfOpenMaxDurationMs: 0 }, RangeError, /halfOpenMaxDurationMs must be a number in \(0, 2147483647\], got 0/],
+    ['halfOpenMaxDurationMs: 0', { halfOpenMaxDurationMs: 0 }, RangeError, /halfOpenMaxDurationMs must be in \(0, 2147483647\], got 0/],
     ['halfOpenMaxDurationMs: Infinity', { halfOpenMaxDurationMs: Infinity }, RangeError, /halfOpenMaxDurationMs/],
     ['halfOpenMaxDurationMs: a string', { halfOpenMaxDurationMs: '1' }, TypeError, /halfOpenMaxDurationMs/],
     // classification
