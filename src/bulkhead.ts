@@ -18,8 +18,8 @@ import {
   disposedError,
   invoke,
 } from './policy.js';
-import { promiseFor, type Settleable, WaitNode, WaitQueue } from './queue.js';
-import { callerAborted, type Subscription } from './token.js';
+import { type Settleable, Waiter, WaitingRoom } from './queue.js';
+import { callerAborted } from './token.js';
 import { num, optionsObject } from './validate.js';
 
 /** Options of {@link bulkhead}. */
@@ -44,22 +44,12 @@ export interface BulkheadEvents {
   rejected: BulkheadRejectedEvent;
 }
 
-/** A call waiting for a permit. */
-class PermitWaiter extends WaitNode implements Settleable {
-  resolve: (value: unknown) => void = noop;
-  reject: (error: unknown) => void = noop;
-  sub: Subscription | undefined = undefined;
-  constructor(
-    readonly fn: Fn<unknown>,
-    readonly ctx: Ctx,
-    readonly started: number,
-    readonly deadline: number,
-  ) {
-    super();
+/** A call waiting for a permit, until its queue deadline. */
+class PermitWaiter extends Waiter {
+  constructor(fn: Fn<unknown>, ctx: Ctx, started: number, readonly deadline: number) {
+    super(fn, ctx, started);
   }
 }
-
-function noop(): void {}
 
 /** Validated queue options of a permit policy. @internal */
 export interface QueueSettings {
@@ -87,18 +77,18 @@ export abstract class PermitPolicy<E extends BulkheadEvents> extends PolicyBase<
   /** Current number of permits; the adaptive limit moves it. @internal */
   protected permits: number;
   private running = 0;
-  private readonly waiting = new WaitQueue<PermitWaiter>();
-  private readonly maxQueue: number;
-  private readonly queueTimeoutMs: number | undefined;
   // One clock timer for the whole queue: waiters share `queueTimeoutMs`, so FIFO order is also
   // deadline order, and the timer only ever needs the head's deadline.
-  private timer: unknown = undefined;
+  private readonly waiting: WaitingRoom<PermitWaiter>;
+  private readonly maxQueue: number;
+  private readonly queueTimeoutMs: number | undefined;
 
   constructor(kind: PolicyKind, o: Readonly<Record<string, unknown>>, permits: number, queue: QueueSettings) {
     super(kind, o);
     this.permits = permits;
     this.maxQueue = queue.maxQueue;
     this.queueTimeoutMs = queue.queueTimeoutMs;
+    this.waiting = new WaitingRoom<PermitWaiter>(this.clock);
   }
 
   /** Calls running now (including work whose caller has stopped waiting for it). */
@@ -145,13 +135,12 @@ export abstract class PermitPolicy<E extends BulkheadEvents> extends PolicyBase<
   protected drain(): void {
     const q = this.waiting;
     while (this.running < this.permits) {
-      const w = q.shift();
+      const w = q.take();
       if (w === undefined) break;
-      w.sub?.cancel();
       this.running++;
       void this.admitted(w.fn, w.ctx, w.started, w);
     }
-    if (q.size === 0) this.clearTimer();
+    if (q.size === 0) q.clearTimer();
   }
 
   private enqueue<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
@@ -160,45 +149,26 @@ export abstract class PermitPolicy<E extends BulkheadEvents> extends PolicyBase<
     const ms = this.queueTimeoutMs;
     const now = ms !== undefined || this.window !== undefined ? this.clock.now() : 0;
     const w = new PermitWaiter(fn, ctx, this.window === undefined ? 0 : now, ms === undefined ? Infinity : now + ms);
-    const promise = promiseFor<T>(w);
-    q.push(w);
-    if (ms !== undefined && this.timer === undefined) this.timer = this.clock.setTimeout(this.onTimer, ms);
-    const tok = ctx.tok;
-    // The caller's abort (or an outer timeout's) takes the call out of the queue at once, and
-    // its place goes to the next caller at once.
-    if (tok !== undefined) w.sub = tok.onAbort((reason) => this.leave(w, reason));
+    const promise = q.join<T>(w);
+    if (ms !== undefined) q.arm(this.onTimer, ms);
     return promise;
-  }
-
-  private leave(w: PermitWaiter, reason: unknown): void {
-    if (!this.waiting.remove(w)) return;
-    if (this.waiting.size === 0) this.clearTimer();
-    w.reject(reason);
   }
 
   /** Expires every waiter whose deadline has passed, then re-arms for the new head. */
   private readonly onTimer = (): void => {
-    this.timer = undefined;
     const q = this.waiting;
+    q.fired();
     const now = this.clock.now();
     for (let w = q.peek(); w !== undefined; w = q.peek()) {
       if (w.deadline > now) {
         // A real clock's timer may fire a little early; the head may also be a later arrival.
-        this.timer = this.clock.setTimeout(this.onTimer, w.deadline - now);
+        q.arm(this.onTimer, w.deadline - now);
         return;
       }
-      q.shift();
-      w.sub?.cancel();
+      q.take();
       w.reject(this.refusal(this.running, q.size));
     }
   };
-
-  private clearTimer(): void {
-    if (this.timer !== undefined) {
-      this.clock.clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-  }
 
   private refusal(executing: number, queued: number): BulkheadRejectedError {
     this.recordRejection();
@@ -219,12 +189,7 @@ export abstract class PermitPolicy<E extends BulkheadEvents> extends PolicyBase<
 
   /** Rejects every waiter (their work never started) and clears the queue timer. */
   protected override onDispose(): void {
-    this.clearTimer();
-    const error = disposedError(this);
-    for (let w = this.waiting.shift(); w !== undefined; w = this.waiting.shift()) {
-      w.sub?.cancel();
-      w.reject(error);
-    }
+    this.waiting.rejectAll(disposedError(this));
   }
 }
 

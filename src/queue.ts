@@ -8,6 +8,9 @@
  * @internal
  * @module
  */
+import type { Clock } from './clock.js';
+import type { Ctx, Fn } from './policy.js';
+import type { Subscription } from './token.js';
 
 /**
  * A node of a {@link WaitQueue}. Waiters extend it, so queueing allocates nothing beyond the
@@ -129,4 +132,91 @@ export function promiseFor<T>(waiter: Settleable): Promise<T> {
   waiter.resolve = capturedResolve;
   waiter.reject = capturedReject;
   return promise;
+}
+
+function noop(): void {}
+
+/**
+ * A call waiting in a policy's queue: what to run once admitted, and the two ends of the promise
+ * its caller holds. Policies extend it with what they need (a bulkhead waiter's deadline).
+ *
+ * @internal
+ */
+export class Waiter extends WaitNode implements Settleable {
+  resolve: (value: unknown) => void = noop;
+  reject: (error: unknown) => void = noop;
+  /** The caller's abort subscription, cancelled when the waiter leaves the queue either way. */
+  sub: Subscription | undefined = undefined;
+  constructor(
+    readonly fn: Fn<unknown>,
+    readonly ctx: Ctx,
+    /** Start time for metrics (0 when metrics are off). */
+    readonly started: number,
+  ) {
+    super();
+  }
+}
+
+/**
+ * The queue of a policy that makes calls wait (bulkhead, adaptive limit, rate limiter), with the
+ * one clock timer it needs and the rules every such queue shares: a waiter whose caller aborts
+ * leaves at once and rejects with the caller's reason, its place is free at once, and the timer
+ * goes when the queue empties.
+ *
+ * @internal
+ */
+export class WaitingRoom<W extends Waiter> extends WaitQueue<W> {
+  private timer: unknown = undefined;
+
+  constructor(private readonly clock: Clock) {
+    super();
+  }
+
+  /** Queues `w` and returns the promise its caller waits on. */
+  join<T>(w: W): Promise<T> {
+    const promise = promiseFor<T>(w);
+    this.push(w);
+    const tok = w.ctx.tok;
+    // The caller's abort (or an outer timeout's) takes the call out of the queue at once.
+    if (tok !== undefined) w.sub = tok.onAbort((reason) => this.leave(w, reason));
+    return promise;
+  }
+
+  /** Takes `w` out early (it rejects with `reason`); no-op if it already left. */
+  leave(w: W, reason: unknown): void {
+    if (!this.remove(w)) return;
+    w.sub?.cancel();
+    if (this.size === 0) this.clearTimer();
+    w.reject(reason);
+  }
+
+  /** The first waiter, out of the queue, its abort subscription cancelled. */
+  take(): W | undefined {
+    const w = this.shift();
+    w?.sub?.cancel();
+    return w;
+  }
+
+  /** Arms the queue's timer unless one is armed. */
+  arm(fn: () => void, ms: number): void {
+    if (this.timer === undefined) this.timer = this.clock.setTimeout(fn, ms);
+  }
+
+  /** Call first thing in the timer's callback: the timer is spent. */
+  fired(): void {
+    this.timer = undefined;
+  }
+
+  clearTimer(): void {
+    if (this.timer !== undefined) {
+      this.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  /** Rejects every waiter (their work never started) and clears the timer: for `dispose()`. */
+  rejectAll(error: unknown): void {
+    this.clearTimer();
+    for (let w = this.take(); w !== undefined; w = this.take()) w.reject(error);
+  }
 }

@@ -6,8 +6,8 @@
 import { RateLimitedError } from './errors.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { type Ctx, type CommonOptions, type Fn, type PolicyMetrics, PolicyBase, RUN, disposedError, invoke } from './policy.js';
-import { promiseFor, type Settleable, WaitNode, WaitQueue } from './queue.js';
-import { callerAborted, type Subscription } from './token.js';
+import { type Settleable, Waiter, WaitingRoom } from './queue.js';
+import { callerAborted } from './token.js';
 import { num, oneOf, optionsObject } from './validate.js';
 
 /** Options common to both algorithms of {@link rateLimiter}. */
@@ -132,20 +132,6 @@ class SlidingLog implements Permits {
   }
 }
 
-class RateWaiter extends WaitNode implements Settleable {
-  resolve: (value: unknown) => void = noop;
-  reject: (error: unknown) => void = noop;
-  sub: Subscription | undefined = undefined;
-  constructor(
-    readonly fn: Fn<unknown>,
-    readonly ctx: Ctx,
-    readonly started: number,
-  ) {
-    super();
-  }
-}
-
-function noop(): void {}
 
 /**
  * A policy that limits how often calls start. See {@link rateLimiter}.
@@ -162,10 +148,9 @@ export class RateLimiterPolicy extends PolicyBase<RateLimiterEvents> {
   /** How long a call may wait for a permit, in ms. */
   readonly maxWaitMs: number;
   private readonly permits: Permits;
-  private readonly waiting = new WaitQueue<RateWaiter>();
   // One timer for the whole queue, armed for the next permit: it does not matter which waiter
   // is at the head, since the head is served first.
-  private timer: unknown = undefined;
+  private readonly waiting: WaitingRoom<Waiter>;
 
   /** @internal Use {@link rateLimiter}. */
   constructor(options: RateLimiterOptions) {
@@ -187,6 +172,7 @@ export class RateLimiterPolicy extends PolicyBase<RateLimiterEvents> {
     this.algorithm = algorithm;
     this.maxWaitMs = maxWaitMs;
     this.permits = make(this.clock.now());
+    this.waiting = new WaitingRoom<Waiter>(this.clock);
   }
 
   /** Calls waiting for a permit. */
@@ -242,56 +228,34 @@ export class RateLimiterPolicy extends PolicyBase<RateLimiterEvents> {
       if (this.events.has('rejected')) this.events.emit('rejected', { retryAfterMs });
       return Promise.reject(new RateLimitedError(retryAfterMs));
     }
-    const w = new RateWaiter(fn, ctx, this.window === undefined ? 0 : now);
-    const promise = promiseFor<T>(w);
-    q.push(w);
-    if (this.timer === undefined) this.timer = this.clock.setTimeout(this.onTimer, waitMs);
-    const tok = ctx.tok;
-    if (tok !== undefined) w.sub = tok.onAbort((reason) => this.leave(w, reason));
+    const w = new Waiter(fn, ctx, this.window === undefined ? 0 : now);
+    const promise = q.join<T>(w);
+    q.arm(this.onTimer, waitMs);
     return promise;
-  }
-
-  private leave(w: RateWaiter, reason: unknown): void {
-    if (!this.waiting.remove(w)) return;
-    if (this.waiting.size === 0) this.clearTimer();
-    w.reject(reason);
   }
 
   /** Serves waiters while permits are free, then re-arms for the next permit. */
   private readonly onTimer = (): void => {
-    this.timer = undefined;
     const q = this.waiting;
+    q.fired();
     const now = this.clock.now();
     for (let w = q.peek(); w !== undefined; w = q.peek()) {
       if (!this.permits.tryTake(now)) {
         // The floor guards against a spin should rounding ever make `waitFor` say 0 here.
-        this.timer = this.clock.setTimeout(this.onTimer, Math.max(this.permits.waitFor(now, 0), 1e-3));
+        q.arm(this.onTimer, Math.max(this.permits.waitFor(now, 0), 1e-3));
         return;
       }
-      q.shift();
-      w.sub?.cancel();
+      q.take();
       void this.run(w.fn, w.ctx, w.started, w);
     }
   };
-
-  private clearTimer(): void {
-    if (this.timer !== undefined) {
-      this.clock.clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-  }
 
   protected override addMetrics(m: PolicyMetrics): void {
     m.queued = this.waiting.size;
   }
 
   protected override onDispose(): void {
-    this.clearTimer();
-    const error = disposedError(this);
-    for (let w = this.waiting.shift(); w !== undefined; w = this.waiting.shift()) {
-      w.sub?.cancel();
-      w.reject(error);
-    }
+    this.waiting.rejectAll(disposedError(this));
   }
 }
 
