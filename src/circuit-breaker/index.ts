@@ -128,7 +128,9 @@ export class CircuitBreakerPolicy extends BreakerMachine {
     const tok = ctx.tok;
     if (tok === undefined || tok.caller === undefined) {
       let h = this.handlers;
-      if (h.gen !== this.gen || !Object.is(h.started, started)) h = this.handlers = this.handlersFor(this.gen, started);
+      // (`started` is NaN for untimed calls: NaN matches NaN here, as Object.is would, minus a call.)
+      const same = h.started === started || (started !== started && h.started !== h.started);
+      if (h.gen !== this.gen || !same) h = this.handlers = this.handlersFor(this.gen, started);
       return invoke(fn, ctx).then(h.ok as (v: T) => T, h.err);
     }
     const gen = this.gen;
