@@ -10,6 +10,7 @@ import { FAILURES, SUCCESSES, TIMEOUTS } from './metrics/rolling-window.js';
 import { num, oneOf, optionsObject } from './validate.js';
 import { metricsTime } from './clock.js';
 import { type Deadline, DeadlineQueue } from './deadlines.js';
+import { promiseFor } from './queue.js';
 
 /**
  * `aggressive`: the call rejects at the deadline whatever `fn` does; `cooperative`: the call
@@ -122,34 +123,37 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     const now = this.time();
     const started = this.window === undefined ? 0 : now;
     const call = new Call(ctx.tok, started);
-    return new Promise<T>((resolve, reject) => {
-      call.resolve = resolve as (value: unknown) => void;
-      call.reject = reject;
-      this.deadlines.push(call, now + this.durationMs);
-      if (ctx.tok !== undefined) {
-        // The caller's abort ends the call at once (the policies outside must not wait for an
-        // `fn` that may never settle). It counts as neither outcome.
-        call.sub = call.onAbort((reason) => {
-          if (call.done || !callerAborted(call)) return;
-          this.finish(call);
-          reject(reason);
-        });
-      }
-      invoke(fn, new Ctx(call, ctx.attempt)).then(
-        (value) => {
-          if (call.done) return;
-          this.finish(call);
-          this.record(SUCCESSES, started);
-          resolve(value);
-        },
-        (error: unknown) => {
-          if (call.done) return;
-          this.finish(call);
-          this.record(FAILURES, started);
-          reject(call.timedOut === undefined ? error : new TimeoutError(this.durationMs, { cause: error }));
-        },
-      );
-    });
+    // The resolvers land on the call itself: no executor closure per call.
+    const promise = promiseFor<T>(call);
+    this.deadlines.push(call, now + this.durationMs);
+    if (ctx.tok !== undefined) {
+      // The caller's abort ends the call at once (the policies outside must not wait for an
+      // `fn` that may never settle). It counts as neither outcome.
+      call.sub = call.onAbort((reason) => {
+        if (call.done || !callerAborted(call)) return;
+        this.finish(call);
+        call.reject(reason);
+      });
+    }
+    invoke(fn, new Ctx(call, ctx.attempt)).then(
+      (value) => this.settled(call, value),
+      (error: unknown) => this.failed(call, error),
+    );
+    return promise;
+  }
+
+  private settled(call: Call, value: unknown): void {
+    if (call.done) return;
+    this.finish(call);
+    this.record(SUCCESSES, call.started);
+    call.resolve(value);
+  }
+
+  private failed(call: Call, error: unknown): void {
+    if (call.done) return;
+    this.finish(call);
+    this.record(FAILURES, call.started);
+    call.reject(call.timedOut === undefined ? error : new TimeoutError(this.durationMs, { cause: error }));
   }
 
   /** The call's deadline came (it has left the queue). */
