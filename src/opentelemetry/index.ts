@@ -14,7 +14,7 @@
  * @module
  */
 import { type Attributes, type BatchObservableResult, type Meter, type Observable, metrics } from '@opentelemetry/api';
-import { type BusEvent, type Registry, TAP } from '../registry.js';
+import { type BusEvent, type Registry, TAP, isRegistry } from '../registry.js';
 import type { Policy } from '../policy.js';
 import { REJECTIONS, SUCCESSES } from '../metrics/rolling-window.js';
 import { optionsObject, typeError } from '../validate.js';
@@ -109,16 +109,6 @@ function errorType(error: unknown): string {
     if (typeof name === 'string' && name !== '') return name;
   }
   return '_OTHER';
-}
-
-function isRegistry(value: unknown): value is Registry {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as Registry)[TAP] === 'function' &&
-    typeof (value as Registry).list === 'function' &&
-    typeof (value as Registry).events === 'object'
-  );
 }
 
 function isMeter(value: unknown): value is Meter {

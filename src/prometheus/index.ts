@@ -15,7 +15,7 @@
  * @module
  */
 import { register as globalRegister, type Registry, type RegistryContentType } from 'prom-client';
-import { type BusEvent, type Registry as BreakwaterRegistry, TAP } from '../registry.js';
+import { type BusEvent, type Registry as BreakwaterRegistry, TAP, isRegistry } from '../registry.js';
 import type { Policy } from '../policy.js';
 import { optionsObject, rangeError, show, typeError } from '../validate.js';
 import { OUTCOMES, Series } from './series.js';
@@ -92,16 +92,6 @@ class Collected {
   reset(): void {
     this.onReset();
   }
-}
-
-function isRegistry(value: unknown): value is BreakwaterRegistry {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as BreakwaterRegistry)[TAP] === 'function' &&
-    typeof (value as BreakwaterRegistry).list === 'function' &&
-    typeof (value as BreakwaterRegistry).events === 'object'
-  );
 }
 
 /**
