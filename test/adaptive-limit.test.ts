@@ -14,20 +14,11 @@ import { Aimd } from '../src/adaptive/aimd.js';
 import { Gradient2 } from '../src/adaptive/gradient2.js';
 import { Vegas } from '../src/adaptive/vegas.js';
 import { SampleWindow } from '../src/adaptive/window.js';
-import { expectInvalid } from './helpers.js';
+import { expectInvalid, gate } from './helpers.js';
 
 // One limit update per call: every sample closes its window.
 const PER_CALL = { minMs: 1, maxMs: 1, minSamples: 1 } as const;
 
-function gate<T = string>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 /** `fn` that settles after `ms` on the clock. */
 function after<T>(clock: ManualClock, ms: number, outcome: () => T): () => Promise<T> {

@@ -2,18 +2,8 @@ import { describe, it, expect, vi } from 'vitest';
 import fc from 'fast-check';
 import { bulkhead, BulkheadRejectedError, isBreakwaterError, pipeline, timeout, TimeoutError } from '../src/index.js';
 import { ManualClock } from '../src/testing/index.js';
-import { expectInvalid } from './helpers.js';
+import { expectInvalid, gate } from './helpers.js';
 
-/** A call whose settlement the test controls. */
-function gate<T = string>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 describe('bulkhead: admission', () => {
   it('runs up to maxConcurrent at once and returns their outcomes', async () => {

@@ -8,6 +8,7 @@ import { backoff } from '../src/backoff.js';
 import { handleErrors } from '../src/handle.js';
 import { ManualClock } from '../src/testing/index.js';
 import type { AttemptContext } from '../src/policy.js';
+import { expectInvalid } from './helpers.js';
 
 class Boom extends Error {}
 
@@ -364,16 +365,7 @@ describe('hedge: options are validated at construction', () => {
     ['options', () => hedge(bad('x')), TypeError, 'hedge: options must be an object, got "x"'],
   ];
   for (const [label, make, type, message] of cases) {
-    it(`${label}: ${type.name}`, () => {
-      let thrown: unknown;
-      try {
-        make();
-      } catch (e) {
-        thrown = e;
-      }
-      expect((thrown as Error).constructor).toBe(type);
-      expect((thrown as Error).message).toContain(message);
-    });
+    it(`${label}: ${type.name}`, () => expectInvalid(make, type, message));
   }
 
   it('never mutates the options; maxHedges 0 is allowed (no hedging)', async () => {

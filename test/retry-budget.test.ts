@@ -5,6 +5,7 @@ import { retry } from '../src/retry.js';
 import { backoff } from '../src/backoff.js';
 import { ManualClock } from '../src/testing/index.js';
 import type { AttemptContext } from '../src/policy.js';
+import { expectInvalid } from './helpers.js';
 
 describe('retryBudget: accounting', () => {
   it('defaults: ratio 0.2, 10 per second, a 10 s window', () => {
@@ -182,16 +183,7 @@ describe('retryBudget: options are validated at construction', () => {
     ['options', () => retryBudget(bad(7)), TypeError, 'retryBudget: options must be an object, got 7'],
   ];
   for (const [label, make, type, message] of cases) {
-    it(`${label}: ${type.name}`, () => {
-      let thrown: unknown;
-      try {
-        make();
-      } catch (e) {
-        thrown = e;
-      }
-      expect((thrown as Error).constructor).toBe(type);
-      expect((thrown as Error).message).toContain(message);
-    });
+    it(`${label}: ${type.name}`, () => expectInvalid(make, type, message));
   }
 
   it('never mutates the options', () => {

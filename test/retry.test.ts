@@ -9,6 +9,7 @@ import { BrokenCircuitError, IsolatedCircuitError, RateLimitedError, TimeoutErro
 import { ManualClock } from '../src/testing/index.js';
 import { circuitBreaker } from '../src/circuit-breaker/index.js';
 import type { AttemptContext } from '../src/policy.js';
+import { expectInvalid } from './helpers.js';
 
 class Boom extends Error {}
 const boom = (n = 0): Boom => new Boom(`boom ${n}`);
@@ -578,16 +579,7 @@ describe('retry: options are validated at construction', () => {
     ['options', () => retry(bad(3)), TypeError, 'retry: options must be an object, got 3'],
   ];
   for (const [label, make, type, message] of cases) {
-    it(`${label}: ${type.name}`, () => {
-      let thrown: unknown;
-      try {
-        make();
-      } catch (e) {
-        thrown = e;
-      }
-      expect((thrown as Error).constructor).toBe(type);
-      expect((thrown as Error).message).toContain(message);
-    });
+    it(`${label}: ${type.name}`, () => expectInvalid(make, type, message));
   }
 
   it('accepts maxAttempts Infinity and never mutates the options', () => {
