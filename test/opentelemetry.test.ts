@@ -10,15 +10,10 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { instrumentOpenTelemetry, ATTR } from '../src/opentelemetry/index.js';
 import { createRegistry } from '../src/registry.js';
-import { fallback } from '../src/fallback.js';
-import { timeout } from '../src/timeout.js';
-import { pipeline } from '../src/pipeline.js';
-import { retry } from '../src/retry.js';
-import { backoff } from '../src/backoff.js';
-import { circuitBreaker } from '../src/circuit-breaker/index.js';
 import { bulkhead } from '../src/bulkhead.js';
 import { adaptiveLimit } from '../src/adaptive-limit.js';
 import { ManualClock } from '../src/testing/index.js';
+import { fullPipeline, run, service } from './traffic.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -47,42 +42,13 @@ function point<T>(metric: MetricData | undefined, attrs: Record<string, string>)
   return points.find((p) => Object.entries(attrs).every(([k, v]) => p.attributes[k] === v));
 }
 
-function service(clock: ManualClock) {
-  const s = {
-    fail: false,
-    call: async (): Promise<string> => {
-      const fail = s.fail;
-      await new Promise<void>((resolve) => clock.setTimeout(resolve, 20));
-      if (fail) throw new Error('boom');
-      return 'ok';
-    },
-  };
-  return s;
-}
-
-async function run<T>(clock: ManualClock, p: Promise<T>): Promise<T> {
-  let done = false;
-  const settled = p.finally(() => {
-    done = true;
-  });
-  while (!done) await clock.advance(5);
-  return settled;
-}
-
 function setup() {
   const clock = new ManualClock();
   const registry = createRegistry({ clock });
   const { meter, collect } = sdk();
   const handle = instrumentOpenTelemetry(registry, { meter });
   cleanups.push(handle.stop);
-  const policy = pipeline(
-    fallback('fallback', { name: 'fb', clock }),
-    retry({ name: 'rt', maxAttempts: 2, backoff: backoff.constant(5), clock }),
-    circuitBreaker({ name: 'cb', window: { type: 'consecutive', failures: 3 }, openDurationMs: 100, clock }),
-    timeout({ name: 'to', durationMs: 50, clock }),
-    bulkhead({ name: 'bh', maxConcurrent: 2, maxQueue: 1, clock }),
-    { name: 'api', registry, clock },
-  );
+  const policy = fullPipeline(clock, registry);
   return { clock, registry, collect, handle, policy, svc: service(clock) };
 }
 

@@ -4,13 +4,10 @@ import { collectPrometheus } from '../src/prometheus/index.js';
 import { createRegistry } from '../src/registry.js';
 import { fallback } from '../src/fallback.js';
 import { timeout } from '../src/timeout.js';
-import { pipeline } from '../src/pipeline.js';
-import { retry } from '../src/retry.js';
-import { backoff } from '../src/backoff.js';
-import { circuitBreaker } from '../src/circuit-breaker/index.js';
 import { bulkhead } from '../src/bulkhead.js';
 import { adaptiveLimit } from '../src/adaptive-limit.js';
 import { ManualClock } from '../src/testing/index.js';
+import { fullPipeline, run, service } from './traffic.js';
 
 /** Parses the text exposition format into `series → value` (series as printed, labels in order). */
 function parse(text: string): Map<string, number> {
@@ -39,47 +36,14 @@ afterEach(() => {
 });
 
 /** A flaky dependency driven by hand: `fail` decides each call's outcome, `ms` its duration. */
-function service(clock: ManualClock) {
-  const s = {
-    fail: false,
-    ms: 20,
-    calls: 0,
-    call: async (): Promise<string> => {
-      s.calls++;
-      const fail = s.fail;
-      await new Promise<void>((resolve) => clock.setTimeout(resolve, s.ms));
-      if (fail) throw new Error('boom');
-      return 'ok';
-    },
-  };
-  return s;
-}
-
 function setup() {
   const clock = new ManualClock();
   const registry = createRegistry({ clock });
   const prom = new Registry();
   const handle = collectPrometheus(registry, { register: prom });
   stops.push(() => handle.stop());
-  const policy = pipeline(
-    fallback('fallback', { name: 'fb', clock }),
-    retry({ name: 'rt', maxAttempts: 2, backoff: backoff.constant(5), clock }),
-    circuitBreaker({ name: 'cb', window: { type: 'consecutive', failures: 3 }, openDurationMs: 100, clock }),
-    timeout({ name: 'to', durationMs: 50, clock }),
-    bulkhead({ name: 'bh', maxConcurrent: 2, maxQueue: 1, clock }),
-    { name: 'api', registry, clock },
-  );
+  const policy = fullPipeline(clock, registry);
   return { clock, registry, prom, handle, policy, svc: service(clock) };
-}
-
-/** Runs one call through `policy`, moving the clock until it settles. */
-async function run<T>(clock: ManualClock, p: Promise<T>): Promise<T> {
-  let done = false;
-  const settled = p.finally(() => {
-    done = true;
-  });
-  while (!done) await clock.advance(5);
-  return settled;
 }
 
 describe('collectPrometheus', () => {
