@@ -339,12 +339,7 @@ export abstract class PolicyBase<E extends object> implements Policy<E> {
 
   /** Records one call that ran, with its outcome counter and latency. @internal */
   protected record(counter: number, started: number): void {
-    const w = this.window;
-    if (w === undefined) return;
-    const now = this.mnow();
-    w.call(now, counter, now - started);
-    const o = this[OBSERVER];
-    if (o !== undefined) o(this, counter, now - started);
+    if (this.window !== undefined) this.recordAt(counter, started, this.mnow());
   }
 
   /** Like {@link PolicyBase.record}, with the end time already read by the policy. @internal */
