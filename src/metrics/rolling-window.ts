@@ -37,6 +37,14 @@ export const SLOW_CALLS = 7;
  * ```
  */
 export const COUNTERS = 8;
+/**
+ * Slot-internal counter after the public ones: latencies of exactly 0 ms. A call that starts and
+ * ends in one event-loop turn measures 0 ms by the turn clock; counting it here is one increment,
+ * where a histogram write is a few dozen instructions. Snapshots add them to the histogram.
+ */
+const ZEROS = COUNTERS;
+/** Numbers stored per slot: the counters, then {@link ZEROS}. */
+const STRIDE = COUNTERS + 1;
 
 /**
  * What a {@link RollingWindow} holds at one moment: counters summed and latencies merged over the
@@ -69,8 +77,9 @@ export interface WindowSnapshot {
  * and a window left idle for hours reads empty (its slots' bucket numbers are too old to count).
  *
  * {@link add}, {@link latency} and {@link call} are O(1) and allocation-free (a comparison with
- * the newest bucket's end, then stores; a division only when time reaches a new bucket). {@link snapshot} allocates its result and costs O(buckets × histogram size), however
- * many calls were recorded.
+ * the newest bucket's end, then stores; a division only when time reaches a new bucket; a latency
+ * of 0 ms is one counter increment, any other one histogram write). {@link snapshot} allocates
+ * its result and costs O(buckets × histogram size), however many calls were recorded.
  *
  * Gotchas:
  * - A `now` earlier than the newest bucket seen so far (a late record, or a clock stepping back)
@@ -100,7 +109,7 @@ export class RollingWindow {
   readonly windowMs: number;
   private readonly slots: number;
   private readonly bucketMs: number;
-  /** Counters of every slot, flat: slot s, counter c at `s * COUNTERS + c`. */
+  /** Counters of every slot, flat: slot s, counter c at `s * STRIDE + c` (then its zero latencies). */
   private readonly counts: Float64Array;
   /** Bucket number each slot holds; -Infinity for a slot never written (never inside a window). */
   private readonly epochs: Float64Array;
@@ -115,6 +124,12 @@ export class RollingWindow {
   private edge = -Infinity;
   private base = 0;
   private hist: LatencyHistogram;
+  // What {@link call} recorded into the newest bucket and not yet into `counts`: small-integer
+  // field increments are the cheapest store there is, and the per-call path is nothing else.
+  // They move into the bucket's slot when time leaves it, and before every read.
+  private okCalls = 0;
+  private failedCalls = 0;
+  private zeroCalls = 0;
 
   /**
    * @param windowMs - Length of the window in milliseconds, > 0. @defaultValue 10000
@@ -125,7 +140,7 @@ export class RollingWindow {
     this.windowMs = windowMs;
     this.slots = buckets;
     this.bucketMs = windowMs / buckets;
-    this.counts = new Float64Array(buckets * COUNTERS);
+    this.counts = new Float64Array(buckets * STRIDE);
     this.epochs = new Float64Array(buckets).fill(-Infinity);
     this.hists = [];
     for (let i = 0; i < buckets; i++) this.hists.push(new LatencyHistogram());
@@ -142,7 +157,11 @@ export class RollingWindow {
   /** Records a latency of `ms` milliseconds at time `now`. */
   latency(now: number, ms: number): void {
     if (now >= this.edge) this.advance(now);
-    this.hist.record(ms);
+    if (ms > 0) this.hist.record(ms);
+    else {
+      const i = this.base + ZEROS;
+      this.counts[i] = (this.counts[i] as number) + 1;
+    }
   }
 
   /**
@@ -152,11 +171,16 @@ export class RollingWindow {
    */
   call(now: number, counter: number, ms: number): void {
     if (now >= this.edge) this.advance(now);
-    const counts = this.counts;
-    const b = this.base;
-    counts[b] = (counts[b] as number) + 1; // CALLS is counter 0
-    counts[b + counter] = (counts[b + counter] as number) + 1;
-    this.hist.record(ms);
+    if (counter === SUCCESSES) this.okCalls++;
+    else if (counter === FAILURES) this.failedCalls++;
+    else {
+      const b = this.base;
+      this.counts[b] = (this.counts[b] as number) + 1; // CALLS is counter 0
+      this.counts[b + counter] = (this.counts[b + counter] as number) + 1;
+    }
+    // `ms > 0` is false for 0, NaN and negatives: all are recorded as 0, as `record` would.
+    if (ms > 0) this.hist.record(ms);
+    else this.zeroCalls++;
   }
 
   /**
@@ -168,15 +192,17 @@ export class RollingWindow {
     let epoch = Math.floor(now / this.bucketMs);
     if (epoch < this.current) epoch = this.current;
     const oldest = epoch - this.slots; // exclusive
+    this.flush();
     const counts = new Array<number>(COUNTERS).fill(0);
     const merged = this.merged;
     merged.reset();
     for (let s = 0; s < this.slots; s++) {
       const e = this.epochs[s] as number;
       if (e <= oldest || e > epoch) continue;
-      const b = s * COUNTERS;
+      const b = s * STRIDE;
       for (let c = 0; c < COUNTERS; c++) counts[c] = (counts[c] as number) + (this.counts[b + c] as number);
       merged.mergeFrom(this.hists[s] as LatencyHistogram);
+      merged.recordZeros(this.counts[b + ZEROS] as number);
     }
     return { windowMs: this.windowMs, counts, latency: merged.summary() };
   }
@@ -190,6 +216,22 @@ export class RollingWindow {
     this.edge = -Infinity;
     this.base = 0;
     this.hist = this.hists[0] as LatencyHistogram;
+    this.okCalls = this.failedCalls = this.zeroCalls = 0;
+  }
+
+  /** Moves what {@link call} counted in fields into the newest bucket's slot. */
+  private flush(): void {
+    const ok = this.okCalls;
+    const failed = this.failedCalls;
+    const zeros = this.zeroCalls;
+    if (ok + failed + zeros === 0) return;
+    const counts = this.counts;
+    const b = this.base;
+    counts[b + CALLS] = (counts[b + CALLS] as number) + ok + failed;
+    counts[b + SUCCESSES] = (counts[b + SUCCESSES] as number) + ok;
+    counts[b + FAILURES] = (counts[b + FAILURES] as number) + failed;
+    counts[b + ZEROS] = (counts[b + ZEROS] as number) + zeros;
+    this.okCalls = this.failedCalls = this.zeroCalls = 0;
   }
 
   /** `now` reached (nearly) the end of the newest bucket, or this is the first record. */
@@ -207,15 +249,17 @@ export class RollingWindow {
   private rotate(epoch: number): void {
     // A `now` of Infinity would map to no slot: keep counting into the current bucket instead.
     if (epoch === Infinity) return;
+    // What the fields hold belongs to the bucket time is leaving.
+    this.flush();
     const slots = this.slots;
     // `%` keeps the sign of a negative epoch (a clock before 0); fold it into [0, slots).
     let s = epoch % slots;
     if (s < 0) s += slots;
-    const b = s * COUNTERS;
+    const b = s * STRIDE;
     const hist = this.hists[s] as LatencyHistogram;
     if (this.epochs[s] !== epoch) {
       this.epochs[s] = epoch;
-      this.counts.fill(0, b, b + COUNTERS);
+      this.counts.fill(0, b, b + STRIDE);
       hist.reset();
     }
     this.current = epoch;

@@ -129,6 +129,29 @@ describe('LatencyHistogram', () => {
     expect(zeros.summary()).toEqual({ count: 1000, mean: 0, min: 0, max: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0 });
   });
 
+  it('recordZeros(n) is n calls of record(0), before or after other values', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0.001, max: 1e5, noNaN: true }), { maxLength: 50 }),
+        fc.nat({ max: 500 }),
+        fc.boolean(),
+        (values, n, zerosFirst) => {
+          const a = new LatencyHistogram();
+          const b = new LatencyHistogram();
+          if (zerosFirst) a.recordZeros(n);
+          for (const v of values) a.record(v);
+          if (!zerosFirst) a.recordZeros(n);
+          for (let i = 0; i < n; i++) b.record(0);
+          for (const v of values) b.record(v);
+          expect(a.summary()).toEqual(b.summary());
+        },
+      ),
+    );
+    const h = new LatencyHistogram();
+    h.recordZeros(0);
+    expect(h.byteLength).toBe(0); // nothing recorded, nothing allocated
+  });
+
   it('records negative and NaN values as 0 without throwing', () => {
     const h = histOf([-1, Number.NaN, -0, -Infinity]);
     expect(h.summary()).toEqual({ count: 4, mean: 0, min: 0, max: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0 });

@@ -12,6 +12,7 @@ import {
   SLOW_CALLS,
   COUNTERS,
 } from '../../src/metrics/rolling-window.js';
+import { LatencyHistogram } from '../../src/metrics/histogram.js';
 
 const zeros = (): number[] => new Array<number>(COUNTERS).fill(0);
 
@@ -144,7 +145,7 @@ describe('RollingWindow', () => {
   it('call(now, counter, ms) is add(CALLS) + add(counter) + latency(ms)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ dt: fc.integer({ min: 0, max: 700 }), counter: fc.constantFrom(SUCCESSES, FAILURES), ms: fc.double({ min: 0, max: 1e4, noNaN: true }) }), { maxLength: 100 }),
+        fc.array(fc.record({ dt: fc.integer({ min: 0, max: 700 }), counter: fc.constantFrom(SUCCESSES, FAILURES, REJECTIONS), ms: fc.double({ min: 0, max: 1e4, noNaN: true }) }), { maxLength: 100 }),
         (ops) => {
           const a = new RollingWindow(1000, 7);
           const b = new RollingWindow(1000, 7);
@@ -160,6 +161,36 @@ describe('RollingWindow', () => {
         },
       ),
     );
+  });
+
+  it('reports zero latencies (counted apart from the histogram) as a histogram of every latency would', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constant(0), fc.double({ min: 0.001, max: 1e4, noNaN: true })), { maxLength: 200 }),
+        (latencies) => {
+          const w = new RollingWindow(1000, 4);
+          const reference = new LatencyHistogram();
+          latencies.forEach((ms, i) => {
+            if (i % 2 === 0) w.call(10, SUCCESSES, ms);
+            else w.latency(10, ms);
+            reference.record(ms);
+          });
+          expect(w.snapshot(10).latency).toEqual(reference.summary());
+        },
+      ),
+    );
+  });
+
+  it('forgets zero latencies with their bucket', () => {
+    const w = new RollingWindow(1000, 10);
+    w.call(0, SUCCESSES, 0);
+    w.call(0, SUCCESSES, 0);
+    w.call(150, SUCCESSES, 8);
+    expect(w.snapshot(150).latency).toMatchObject({ count: 3, min: 0, p50: 0 });
+    // Bucket 0 leaves the window at 1000; its slot is reused by bucket 10 without its zeros.
+    w.call(1000, FAILURES, 4);
+    expect(w.snapshot(1000).latency).toMatchObject({ count: 2, min: 4 });
+    expect(w.snapshot(1000).counts[CALLS]).toBe(2);
   });
 
   it('puts a time just under a rounded-up bucket end into the bucket Math.floor says', () => {
