@@ -110,19 +110,20 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
     }
   }
 
+  // No closure is written inside `step` itself: a function that creates closures allocates a
+  // context for the variables they capture on every call, whichever branch it takes.
   private step<T>(i: number, fn: Fn<T>, ctx: Ctx): Promise<T> {
     const p = this.chain[i];
     if (p === undefined) return invoke(fn, ctx);
-    const next: Fn<T> = i + 1 === this.chain.length ? fn : (c) => this.step(i + 1, fn, c);
+    const next: Fn<T> = i + 1 === this.chain.length ? fn : this.nextAfter(i, fn);
     const run = this.runs[i];
     if (run !== undefined) return run.call(p, next, ctx) as Promise<T>;
-    // A policy from elsewhere that only has the public contract: hand it the signal.
-    const options: ExecuteOptions = ctx.tok === undefined ? {} : { signal: ctx.tok.signal };
-    try {
-      return p.execute<T>((c) => next(new Ctx(ctx.tok, c.attempt)), options);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return foreign(p, next, ctx);
+  }
+
+  /** What member `i` runs: the rest of the pipeline around `fn`. */
+  private nextAfter<T>(i: number, fn: Fn<T>): Fn<T> {
+    return (c) => this.step(i + 1, fn, c);
   }
 
   /**
@@ -156,6 +157,16 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
       failureRate: m.failureRate,
       latencyMs: m.latencyMs,
     };
+  }
+}
+
+/** A policy from elsewhere that only has the public contract: hand it the signal. */
+function foreign<T>(p: Policy, next: Fn<T>, ctx: Ctx): Promise<T> {
+  const options: ExecuteOptions = ctx.tok === undefined ? {} : { signal: ctx.tok.signal };
+  try {
+    return p.execute<T>((c) => next(new Ctx(ctx.tok, c.attempt)), options);
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 
