@@ -6,6 +6,9 @@
 import {
   Ctx,
   type CommonOptions,
+  OBSERVE,
+  type Outcome,
+  SETTLES,
   type ExecuteOptions,
   type PolicyMetrics,
   type Fn,
@@ -19,7 +22,9 @@ import {
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { callerAborted } from './token.js';
 
-type Runnable = Policy & { [RUN]?: <T>(fn: Fn<T>, ctx: Ctx) => Promise<T> };
+type Run = <T>(fn: Fn<T>, ctx: Ctx, outcome?: Outcome) => Promise<T>;
+type Observe = (ctx: Ctx) => Outcome | undefined;
+type Runnable = Policy & { [RUN]?: Run; [OBSERVE]?: Observe; [SETTLES]?: boolean };
 
 /**
  * Events of a pipeline: only the common ones (`listenerError`, `dispose`).
@@ -59,7 +64,12 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
   readonly policies: readonly Policy[];
   private readonly chain: readonly Runnable[];
   /** Each member's internal run, looked up once (`undefined` for a foreign policy). */
-  private readonly runs: ReadonlyArray<(<T>(fn: Fn<T>, ctx: Ctx) => Promise<T>) | undefined>;
+  private readonly runs: ReadonlyArray<Run | undefined>;
+  /**
+   * Member i's `[OBSERVE]` where member i + 1 settles through an `Outcome` (a circuit breaker
+   * just outside a timeout): the two run as one, the outer adding no promise of its own.
+   */
+  private readonly observers: ReadonlyArray<Observe | undefined>;
   /**
    * The outermost member, when the pipeline can read its own calls off it: a breakwater policy
    * that records metrics, with the pipeline's metrics left at their default. Whatever that member
@@ -79,6 +89,10 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
     this.policies = Object.freeze(policies.slice());
     this.chain = this.policies as readonly Runnable[];
     this.runs = this.chain.map((p) => p[RUN]);
+    this.observers = this.chain.map((p, i) => {
+      const inner = this.chain[i + 1];
+      return inner !== undefined && inner[SETTLES] === true && typeof inner[RUN] === 'function' ? p[OBSERVE] : undefined;
+    });
     const first = policies[0];
     const own = options['metrics'];
     this.delegate =
@@ -112,12 +126,18 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
 
   // No closure is written inside `step` itself: a function that creates closures allocates a
   // context for the variables they capture on every call, whichever branch it takes.
-  private step<T>(i: number, fn: Fn<T>, ctx: Ctx): Promise<T> {
+  // `outcome`: member i settles through it (member i - 1 observed the call, see `observers`).
+  private step<T>(i: number, fn: Fn<T>, ctx: Ctx, outcome?: Outcome): Promise<T> {
     const p = this.chain[i];
     if (p === undefined) return invoke(fn, ctx);
+    const observe = this.observers[i];
+    if (observe !== undefined) {
+      const o = observe.call(p, ctx);
+      if (o !== undefined) return this.step(i + 1, fn, ctx, o);
+    }
     const next: Fn<T> = i + 1 === this.chain.length ? fn : this.nextAfter(i, fn);
     const run = this.runs[i];
-    if (run !== undefined) return run.call(p, next, ctx) as Promise<T>;
+    if (run !== undefined) return run.call(p, next, ctx, outcome) as Promise<T>;
     return foreign(p, next, ctx);
   }
 

@@ -195,6 +195,47 @@ function defaultName(kind: string): string {
 /** Marks an object as a breakwater policy with the internal `run`. @internal */
 export const RUN: unique symbol = Symbol.for('breakwater.run') as never;
 
+/**
+ * An outer policy's outcome handlers, handed to the policy just inside it so that one settles its
+ * own promise through them: `ok` receives the value and returns what the caller gets (or throws
+ * what the caller gets instead), `err` receives the error and always throws what the caller gets.
+ * The outer policy then needs no promise and no microtask hop of its own for the call.
+ *
+ * @internal
+ */
+export interface Outcome {
+  readonly ok: (value: unknown) => unknown;
+  readonly err: (error: unknown) => never;
+}
+
+/**
+ * On a policy that can hand its {@link Outcome} to the policy inside it: `[OBSERVE](ctx)` admits
+ * one call exactly as `[RUN]` would and returns the handlers for it, or returns `undefined`
+ * without any side effect (the call must then go through `[RUN]`). A pipeline uses it when the
+ * next member {@link SETTLES}.
+ *
+ * @internal
+ */
+export const OBSERVE: unique symbol = Symbol.for('breakwater.observe') as never;
+
+/**
+ * Marks a policy whose `[RUN](fn, ctx, outcome)` settles every call it returns through
+ * `outcome` when one is given: on each path (value, error, deadline, dispose, abort), once.
+ *
+ * @internal
+ */
+export const SETTLES: unique symbol = Symbol.for('breakwater.settles') as never;
+
+/** The error the caller gets once `outcome.err` has seen `error`. @internal */
+export function rejectThrough(outcome: Outcome, error: unknown): unknown {
+  try {
+    outcome.err(error);
+  } catch (thrown) {
+    return thrown;
+  }
+  return error; // unreachable for a well-behaved `err`, which always throws
+}
+
 /** Runs `fn` turning a synchronous throw into a rejection. @internal */
 export function invoke<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
   try {

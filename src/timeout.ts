@@ -4,7 +4,18 @@
  * @module
  */
 import { TimeoutError } from './errors.js';
-import { Ctx, type CommonOptions, type Fn, invoke, PolicyBase, RUN, disposedError } from './policy.js';
+import {
+  Ctx,
+  type CommonOptions,
+  type Fn,
+  invoke,
+  type Outcome,
+  PolicyBase,
+  RUN,
+  SETTLES,
+  disposedError,
+  rejectThrough,
+} from './policy.js';
 import { callerAborted, type Subscription, Token } from './token.js';
 import { FAILURES, SUCCESSES, TIMEOUTS } from './metrics/rolling-window.js';
 import { num, oneOf, optionsObject } from './validate.js';
@@ -73,11 +84,33 @@ class Call extends Token implements Deadline {
   constructor(
     parent: Token | undefined,
     readonly started: number,
+    /** The outer policy's handlers, when a pipeline fused it with this one (see `Outcome`). */
+    readonly outcome: Outcome | undefined,
   ) {
     // The call is its attempt's token too: one object per call. It aborts at the deadline with a
     // TimeoutError, or when the caller aborts; its AbortSignal exists only if `fn` reads it.
     super(parent?.caller);
     this.link(parent);
+  }
+
+  /** Fulfils the caller's promise with `value`, through the outer policy's outcome if any. */
+  fulfil(value: unknown): void {
+    const o = this.outcome;
+    if (o === undefined) return this.resolve(value);
+    let result: unknown;
+    try {
+      result = o.ok(value);
+    } catch (error) {
+      this.reject(error);
+      return;
+    }
+    this.resolve(result);
+  }
+
+  /** Rejects the caller's promise with `error`, through the outer policy's outcome if any. */
+  fail(error: unknown): void {
+    const o = this.outcome;
+    this.reject(o === undefined ? error : rejectThrough(o, error));
   }
 }
 
@@ -116,13 +149,19 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     this.deadlines = new DeadlineQueue<Call>(this.clock, (call) => this.deadline(call));
   }
 
+  /** @internal Calls settle through an outer policy's `Outcome` when one is given. */
+  readonly [SETTLES] = true;
+
   /** @internal */
-  [RUN]<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
-    if (this.disposed) return Promise.reject(disposedError(this));
+  [RUN]<T>(fn: Fn<T>, ctx: Ctx, outcome?: Outcome): Promise<T> {
+    if (this.disposed) {
+      const error = disposedError(this);
+      return Promise.reject(outcome === undefined ? error : rejectThrough(outcome, error));
+    }
     // One read serves the deadline and metrics (with systemClock, the turn's time: see `turnNow`).
     const now = this.time();
     const started = this.window === undefined ? 0 : now;
-    const call = new Call(ctx.tok, started);
+    const call = new Call(ctx.tok, started, outcome);
     // The resolvers land on the call itself: no executor closure per call.
     const promise = promiseFor<T>(call);
     this.deadlines.push(call, now + this.durationMs);
@@ -132,7 +171,7 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
       call.sub = call.onAbort((reason) => {
         if (call.done || !callerAborted(call)) return;
         this.finish(call);
-        call.reject(reason);
+        call.fail(reason);
       });
     }
     invoke(fn, new Ctx(call, ctx.attempt)).then(
@@ -146,14 +185,14 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     if (call.done) return;
     this.finish(call);
     this.record(SUCCESSES, call.started);
-    call.resolve(value);
+    call.fulfil(value);
   }
 
   private failed(call: Call, error: unknown): void {
     if (call.done) return;
     this.finish(call);
     this.record(FAILURES, call.started);
-    call.reject(call.timedOut === undefined ? error : new TimeoutError(this.durationMs, { cause: error }));
+    call.fail(call.timedOut === undefined ? error : new TimeoutError(this.durationMs, { cause: error }));
   }
 
   /** The call's deadline came (it has left the queue). */
@@ -165,7 +204,7 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     if (this.strategy === 'aggressive') {
       this.finish(call);
       this.record(FAILURES, call.started);
-      call.reject(error);
+      call.fail(error);
     }
     // Abort after rejecting, so an `fn` that rejects synchronously on abort cannot win.
     call.abort(error);
@@ -184,7 +223,7 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     const error = disposedError(this);
     for (const call of this.deadlines.clear()) {
       this.finish(call);
-      call.reject(error);
+      call.fail(error);
       call.abort(error);
     }
   }

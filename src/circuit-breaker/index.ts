@@ -8,7 +8,7 @@
 import { BrokenCircuitError, IsolatedCircuitError, isBreakwaterError, isLocalRejection } from '../errors.js';
 import { handlesError, handlesResult } from '../handle.js';
 import { FAILURES, SLOW_CALLS, SUCCESSES } from '../metrics/rolling-window.js';
-import { type Ctx, type Fn, type PolicyMetrics, RUN, disposedError, invoke } from '../policy.js';
+import { type Ctx, type Fn, OBSERVE, type Outcome, type PolicyMetrics, RUN, disposedError, invoke } from '../policy.js';
 import { type Token, callerAborted } from '../token.js';
 import { metricsTime } from '../clock.js';
 import { optionsObject } from '../validate.js';
@@ -78,6 +78,18 @@ export class CircuitBreakerPolicy extends BreakerMachine {
     return this.admit(fn, ctx);
   }
 
+  /**
+   * @internal The closed state's fast path for a pipeline whose next member settles through an
+   * `Outcome` (a timeout): the call is admitted and the shared handlers returned, so this breaker
+   * adds no promise of its own. Anything else (not closed, a caller's signal) goes through RUN.
+   */
+  [OBSERVE](ctx: Ctx): Outcome | undefined {
+    if (this.st !== CLOSED || this.disposed) return undefined;
+    const tok = ctx.tok;
+    if (tok !== undefined && tok.caller !== undefined) return undefined;
+    return this.shared(this.startTime());
+  }
+
   /** @internal */
   protected override addMetrics(m: PolicyMetrics): void {
     m.state = this.state;
@@ -122,15 +134,10 @@ export class CircuitBreakerPolicy extends BreakerMachine {
    * Otherwise two closures carry the start time and the caller's token.
    */
   private run<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
-    const timed = this.exact || this.window !== undefined || this.listening();
-    // NaN: nobody needs this call's duration, so no clock is read for it.
-    const started = !timed ? NaN : this.exact ? this.clock.now() : this.cheapNow();
+    const started = this.startTime();
     const tok = ctx.tok;
     if (tok === undefined || tok.caller === undefined) {
-      let h = this.handlers;
-      // (`started` is NaN for untimed calls: NaN matches NaN here, as Object.is would, minus a call.)
-      const same = h.started === started || (started !== started && h.started !== h.started);
-      if (h.gen !== this.gen || !same) h = this.handlers = this.handlersFor(this.gen, started);
+      const h = this.shared(started);
       return invoke(fn, ctx).then(h.ok as (v: T) => T, h.err);
     }
     const gen = this.gen;
@@ -138,6 +145,21 @@ export class CircuitBreakerPolicy extends BreakerMachine {
       (value) => this.settled(value, gen, started),
       (error: unknown) => this.threw(error, gen, started, tok),
     );
+  }
+
+  /** A call's start time: `NaN` when nobody needs its duration, so no clock is read for it. */
+  private startTime(): number {
+    const timed = this.exact || this.window !== undefined || this.listening();
+    return !timed ? NaN : this.exact ? this.clock.now() : this.cheapNow();
+  }
+
+  /** The handlers shared by this generation's calls that started at `started`. */
+  private shared(started: number): Handlers {
+    const h = this.handlers;
+    // (`started` is NaN for untimed calls: NaN matches NaN here, as Object.is would, minus a call.)
+    const same = h.started === started || (started !== started && h.started !== h.started);
+    if (h.gen === this.gen && same) return h;
+    return (this.handlers = this.handlersFor(this.gen, started));
   }
 
   /** Anyone listening for `success` or `failure`? (`_eventsCount` spares two lookups.) */
