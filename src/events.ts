@@ -56,6 +56,9 @@ interface Internals {
   _events: Record<string, Listener | Listener[] | undefined>;
 }
 
+type Names<E> = EventEmitter.EventNames<ListenerMap<E & CommonEvents>>;
+type Listen<E, T extends Names<E>> = EventEmitter.EventListener<ListenerMap<E & CommonEvents>, T>;
+
 const prefix = typeof EventEmitter.prefixed === 'string' ? EventEmitter.prefixed : '';
 
 /**
@@ -74,6 +77,44 @@ const prefix = typeof EventEmitter.prefixed === 'string' ? EventEmitter.prefixed
  * ```
  */
 export class PolicyEmitter<E extends object> extends EventEmitter<ListenerMap<E & CommonEvents>> {
+  /**
+   * Bumped whenever a listener is added or removed, so a hot path can cache what {@link has}
+   * says and re-check only when this changes.
+   *
+   * @internal
+   */
+  version = 0;
+
+  override on<T extends Names<E>>(event: T, fn: Listen<E, T>, context?: unknown): this {
+    this.version++;
+    return super.on(event, fn, context);
+  }
+
+  override addListener<T extends Names<E>>(event: T, fn: Listen<E, T>, context?: unknown): this {
+    this.version++;
+    return super.addListener(event, fn, context);
+  }
+
+  override once<T extends Names<E>>(event: T, fn: Listen<E, T>, context?: unknown): this {
+    this.version++;
+    return super.once(event, fn, context);
+  }
+
+  override removeListener<T extends Names<E>>(event: T, fn?: Listen<E, T>, context?: unknown, once?: boolean): this {
+    this.version++;
+    return super.removeListener(event, fn, context, once);
+  }
+
+  override off<T extends Names<E>>(event: T, fn?: Listen<E, T>, context?: unknown, once?: boolean): this {
+    this.version++;
+    return super.off(event, fn, context, once);
+  }
+
+  override removeAllListeners(event?: Names<E>): this {
+    this.version++;
+    return super.removeAllListeners(event);
+  }
+
   /**
    * True when at least one listener is registered for `event`: lets a policy skip building a
    * payload (or starting a stopwatch) nobody will read.

@@ -64,6 +64,9 @@ export class CircuitBreakerPolicy extends BreakerMachine {
   /** Time for metrics and events alone: the turn clock (see clock.ts), cheap per call. */
   private readonly cheapNow: () => number;
   private handlers: Handlers = this.handlersFor(0, NaN);
+  /** {@link listening}'s answer, and the emitter's listener version it was read at. */
+  private outcomeListeners = false;
+  private seenListeners = -1;
 
   /** @internal Use {@link circuitBreaker}. */
   constructor(options?: CircuitBreakerOptions) {
@@ -162,13 +165,14 @@ export class CircuitBreakerPolicy extends BreakerMachine {
     return (this.handlers = this.handlersFor(this.gen, started));
   }
 
-  /** Anyone listening for `success` or `failure`? (`_eventsCount` spares two lookups.) */
+  /** Anyone listening for `success` or `failure`? Looked up again only when listeners change. */
   private listening(): boolean {
     const events = this.events;
-    return (
-      (events as unknown as { _eventsCount: number })._eventsCount !== 0 &&
-      (events.has('success') || events.has('failure'))
-    );
+    if (events.version !== this.seenListeners) {
+      this.seenListeners = events.version;
+      this.outcomeListeners = events.has('success') || events.has('failure');
+    }
+    return this.outcomeListeners;
   }
 
   /** Handlers for the calls of generation `gen` started at `started`. */
@@ -247,7 +251,7 @@ export class CircuitBreakerPolicy extends BreakerMachine {
     if (!counts) return this.noVerdict(gen);
     const failure = verdict === FAIL;
     // An untimed call had no listener when it started: it has no duration to report.
-    if (timed && (this.events as unknown as { _eventsCount: number })._eventsCount !== 0) {
+    if (timed && this.listening()) {
       this.emitOutcome(failure, durationMs, slow, what, detail);
     }
     // A call admitted under an older generation (another state, or before a reset) never decides.

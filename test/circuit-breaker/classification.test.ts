@@ -199,4 +199,22 @@ describe('metrics follow what the caller received; events follow the verdict', (
     await breaker.execute(() => 'bad');
     expect(breaker.metrics()).toMatchObject({ calls: 1, successes: 0, failures: 1 });
   });
+
+  it('success and failure listeners added, removed and added again between calls are heard exactly while attached', async () => {
+    const { breaker } = setup({ ...consecutive(100), metrics: false }); // untimed unless someone listens
+    const seen: string[] = [];
+    const onSuccess = ({ durationMs }: { durationMs: number }): void => void seen.push(`success ${durationMs}`);
+    await breaker.execute(() => 1);
+    breaker.events.on('success', onSuccess);
+    await breaker.execute(() => 2);
+    breaker.events.off('success', onSuccess);
+    await breaker.execute(() => 3);
+    breaker.events.once('failure', () => seen.push('failure once'));
+    await breaker.execute(() => Promise.reject(new Error('x'))).catch(() => {});
+    await breaker.execute(() => Promise.reject(new Error('y'))).catch(() => {});
+    breaker.events.addListener('success', onSuccess);
+    breaker.events.removeAllListeners();
+    await breaker.execute(() => 4);
+    expect(seen).toEqual(['success 0', 'failure once']);
+  });
 });
