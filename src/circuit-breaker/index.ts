@@ -232,28 +232,22 @@ export class CircuitBreakerPolicy extends BreakerMachine {
    * breaker's own verdict.
    */
   private finish(verdict: number, gen: number, started: number, what: number, detail: unknown): void {
-    if (verdict === ABORTED) return this.noVerdict(gen);
-    const counts = verdict !== LOCAL;
+    // The rare verdicts have their own method, so this hot one stays small enough for the JIT to
+    // inline what it calls.
+    if (verdict === ABORTED || verdict === LOCAL) return this.uncounted(verdict, gen, started, what);
     // One end-time read serves the window, the slow check, metrics and events. Slow calls need
     // exact durations and read the policy's own clock. The time window places outcomes in
     // buckets of `durationMs / buckets` (a second by default): the turn clock's precision — the
     // time at the start of the event-loop turn, as Node's own timers use — is ample there, as
     // for metrics and events (and any clock but systemClock is read exactly anyway).
     const timed = started === started;
-    const now = this.exact ? this.clock.now() : timed || (counts && this.health.needsClock) ? this.cheapNow() : NaN;
+    const now = this.exact ? this.clock.now() : timed || this.health.needsClock ? this.cheapNow() : NaN;
     const durationMs = timed ? now - started : 0;
-    const slow = counts && durationMs >= this.o.slowMs;
-    const w = this.window;
-    if (w !== undefined) {
-      this.recordAt(what === NO_DETAIL ? SUCCESSES : FAILURES, started, now);
-      if (slow) w.add(now, SLOW_CALLS);
-    }
-    if (!counts) return this.noVerdict(gen);
+    const slow = durationMs >= this.o.slowMs;
+    if (this.window !== undefined) this.recordRan(what, started, now, slow);
     const failure = verdict === FAIL;
     // An untimed call had no listener when it started: it has no duration to report.
-    if (timed && this.listening()) {
-      this.emitOutcome(failure, durationMs, slow, what, detail);
-    }
+    if (timed && this.listening()) this.emitOutcome(failure, durationMs, slow, what, detail);
     // A call admitted under an older generation (another state, or before a reset) never decides.
     if (gen !== this.gen || this.disposed) return;
     if (this.st === CLOSED) {
@@ -262,6 +256,24 @@ export class CircuitBreakerPolicy extends BreakerMachine {
       if (failure) this.toOpen();
       else this.trialEnded(slow, false);
     }
+  }
+
+  /** Metrics of a call that ran: its outcome and latency, and whether it was slow. */
+  private recordRan(what: number, started: number, now: number, slow: boolean): void {
+    this.recordAt(what === NO_DETAIL ? SUCCESSES : FAILURES, started, now);
+    if (slow) this.window?.add(now, SLOW_CALLS);
+  }
+
+  /**
+   * A caller's abort (not recorded) or a local rejection from inside the breaker (recorded in
+   * metrics as the failure the caller got, but no verdict on the dependency).
+   */
+  private uncounted(verdict: number, gen: number, started: number, what: number): void {
+    if (verdict === LOCAL && this.window !== undefined) {
+      const now = this.exact ? this.clock.now() : started === started ? this.cheapNow() : NaN;
+      this.recordRan(what, started, now, false);
+    }
+    this.noVerdict(gen);
   }
 
   /** A call that counts as neither: a half-open trial gives its slot back. */
