@@ -387,7 +387,7 @@ export abstract class PolicyBase<E extends object> implements Policy<E> {
   protected recordAt(counter: number, started: number, now: number): void {
     const w = this.window;
     if (w === undefined) return;
-    w.call(now, counter, now - started);
+    w.callSince(now, counter, started);
     const o = this[OBSERVER];
     if (o !== undefined) o(this, counter, now - started);
   }

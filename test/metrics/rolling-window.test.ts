@@ -142,13 +142,15 @@ describe('RollingWindow', () => {
     expect(w.snapshot(50).counts[CALLS]).toBe(1);
   });
 
-  it('call(now, counter, ms) is add(CALLS) + add(counter) + latency(ms)', () => {
+  it('call(now, counter, ms) is add(CALLS) + add(counter) + latency(ms); callSince(now, counter, started) is call(now, counter, now - started)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ dt: fc.integer({ min: 0, max: 700 }), counter: fc.constantFrom(SUCCESSES, FAILURES, REJECTIONS), ms: fc.double({ min: 0, max: 1e4, noNaN: true }) }), { maxLength: 100 }),
+        fc.array(fc.record({ dt: fc.integer({ min: 0, max: 700 }), counter: fc.constantFrom(SUCCESSES, FAILURES, REJECTIONS), ms: fc.oneof(fc.double({ min: 0, max: 1e4, noNaN: true }), fc.constant(0), fc.constant(Number.NaN)) }), { maxLength: 100 }),
         (ops) => {
           const a = new RollingWindow(1000, 7);
           const b = new RollingWindow(1000, 7);
+          const c = new RollingWindow(1000, 7);
+          const d = new RollingWindow(1000, 7);
           let now = 0;
           for (const o of ops) {
             now += o.dt;
@@ -156,8 +158,12 @@ describe('RollingWindow', () => {
             b.add(now, CALLS);
             b.add(now, o.counter);
             b.latency(now, o.ms);
+            const started = now - o.ms; // NaN for a NaN latency: an untimed start
+            c.callSince(now, o.counter, started);
+            d.call(now, o.counter, now - started);
           }
           expect(a.snapshot(now)).toEqual(b.snapshot(now));
+          expect(c.snapshot(now)).toEqual(d.snapshot(now));
         },
       ),
     );
