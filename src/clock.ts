@@ -97,9 +97,24 @@ export const scheduleEndOfTurn: (fn: () => void) => void = (() => {
 
 let turnTime = 0;
 let turnValid = false;
+const endOfTurnHooks: Array<() => void> = [];
 const endTurn = (): void => {
   turnValid = false;
+  if (endOfTurnHooks.length === 0) return;
+  for (const fn of endOfTurnHooks.splice(0)) fn();
 };
+
+/**
+ * Runs `fn` when the time {@link turnNow} returned in this turn is forgotten, at the end of the
+ * turn: a policy drops what it cached for the turn (the breaker's handlers of the turn's calls).
+ * Call it right after `turnNow()`, which makes sure the end of the turn is scheduled. `fn` must
+ * not throw.
+ *
+ * @internal
+ */
+export function atEndOfTurn(fn: () => void): void {
+  endOfTurnHooks.push(fn);
+}
 
 /**
  * The system clock read at most once per event-loop turn, as libuv's loop time and nginx's

@@ -10,7 +10,7 @@ import { handlesError, handlesResult } from '../handle.js';
 import { FAILURES, SLOW_CALLS, SUCCESSES } from '../metrics/rolling-window.js';
 import { type Ctx, type Fn, OBSERVE, type Outcome, type PolicyMetrics, RUN, disposedError, invoke } from '../policy.js';
 import { type Token, callerAborted } from '../token.js';
-import { metricsTime } from '../clock.js';
+import { atEndOfTurn, metricsTime, systemClock, turnNow } from '../clock.js';
 import { optionsObject } from '../validate.js';
 import { BreakerMachine, CLOSED, HALF_OPEN, ISOLATED, NAMES, OPEN } from './machine.js';
 import type { CircuitBreakerOptions } from './options.js';
@@ -64,6 +64,18 @@ export class CircuitBreakerPolicy extends BreakerMachine {
   /** Time for metrics and events alone: the turn clock (see clock.ts), cheap per call. */
   private readonly cheapNow: () => number;
   private handlers: Handlers = this.handlersFor(0, NaN);
+  /** The handlers of untimed calls (no metrics, no slow calls, no outcome listener). */
+  private untimed: Handlers = this.handlers;
+  /**
+   * With systemClock, the handlers of this event-loop turn's timed calls, forgotten when the turn
+   * ends (see `atEndOfTurn`): finding them reads no clock. `undefined` between turns.
+   */
+  private turnHandlers: Handlers | undefined = undefined;
+  private readonly forgetTurn = (): void => {
+    this.turnHandlers = undefined;
+  };
+  /** Time for metrics is the turn clock: the clock is systemClock. */
+  private readonly turnClock: boolean;
   /** {@link listening}'s answer, and the emitter's listener version it was read at. */
   private outcomeListeners = false;
   private seenListeners = -1;
@@ -73,6 +85,7 @@ export class CircuitBreakerPolicy extends BreakerMachine {
     super(optionsObject('circuitBreaker', options));
     this.exact = this.o.slowMs !== Infinity;
     this.cheapNow = metricsTime(this.clock);
+    this.turnClock = this.clock === systemClock;
   }
 
   /** @internal */
@@ -90,7 +103,7 @@ export class CircuitBreakerPolicy extends BreakerMachine {
     if (this.st !== CLOSED || this.disposed) return undefined;
     const tok = ctx.tok;
     if (tok !== undefined && tok.caller !== undefined) return undefined;
-    return this.shared(this.startTime());
+    return this.sharedNow();
   }
 
   /** @internal */
@@ -133,16 +146,17 @@ export class CircuitBreakerPolicy extends BreakerMachine {
    * (a whole extra await per call). A call no caller's abort can touch shares prebuilt handlers
    * with every call of its generation that started at the same time: untimed calls (no metrics,
    * no slow calls, no `success`/`failure` listener) read no clock at all, and calls timed by the
-   * turn clock (metrics) share them for a whole event-loop turn — no closure per call either way.
+   * turn clock (metrics) share them for a whole event-loop turn, kept until the turn ends, so
+   * they read no clock to start either — no closure per call either way.
    * Otherwise two closures carry the start time and the caller's token.
    */
   private run<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
-    const started = this.startTime();
     const tok = ctx.tok;
     if (tok === undefined || tok.caller === undefined) {
-      const h = this.shared(started);
+      const h = this.sharedNow();
       return invoke(fn, ctx).then(h.ok as (v: T) => T, h.err);
     }
+    const started = this.startTime();
     const gen = this.gen;
     return invoke(fn, ctx).then(
       (value) => this.settled(value, gen, started),
@@ -154,6 +168,23 @@ export class CircuitBreakerPolicy extends BreakerMachine {
   private startTime(): number {
     const timed = this.exact || this.window !== undefined || this.listening();
     return !timed ? NaN : this.exact ? this.clock.now() : this.cheapNow();
+  }
+
+  /** The handlers for a call starting now that no caller's abort can touch. */
+  private sharedNow(): Handlers {
+    if (this.exact) return this.shared(this.clock.now());
+    if (this.window === undefined && !this.listening()) {
+      // Untimed: nobody needs the call's duration, so no clock is read for it.
+      const u = this.untimed;
+      return u.gen === this.gen ? u : (this.untimed = this.handlersFor(this.gen, NaN));
+    }
+    if (!this.turnClock) return this.shared(this.clock.now());
+    // Timed by the turn clock: this turn's handlers, if this generation's, else new ones.
+    const h = this.turnHandlers;
+    if (h !== undefined && h.gen === this.gen) return h;
+    const started = turnNow();
+    if (h === undefined) atEndOfTurn(this.forgetTurn);
+    return (this.turnHandlers = this.handlersFor(this.gen, started));
   }
 
   /** The handlers shared by this generation's calls that started at `started`. */
