@@ -63,9 +63,10 @@ export class CircuitBreakerPolicy extends BreakerMachine {
   private readonly exact: boolean;
   /** Time for metrics and events alone: the turn clock (see clock.ts), cheap per call. */
   private readonly cheapNow: () => number;
-  private handlers: Handlers = this.handlersFor(0, NaN);
   /** The handlers of untimed calls (no metrics, no slow calls, no outcome listener). */
-  private untimed: Handlers = this.handlers;
+  private untimed: Handlers = this.handlersFor(0, NaN);
+  /** The handlers of calls timed by reading the clock itself (slow calls, or not systemClock). */
+  private handlers: Handlers = this.untimed;
   /**
    * With systemClock, the handlers of this event-loop turn's timed calls, forgotten when the turn
    * ends (see `atEndOfTurn`): finding them reads no clock. `undefined` between turns.
@@ -172,13 +173,12 @@ export class CircuitBreakerPolicy extends BreakerMachine {
 
   /** The handlers for a call starting now that no caller's abort can touch. */
   private sharedNow(): Handlers {
-    if (this.exact) return this.shared(this.clock.now());
-    if (this.window === undefined && !this.listening()) {
+    if (!this.exact && this.window === undefined && !this.listening()) {
       // Untimed: nobody needs the call's duration, so no clock is read for it.
       const u = this.untimed;
       return u.gen === this.gen ? u : (this.untimed = this.handlersFor(this.gen, NaN));
     }
-    if (!this.turnClock) return this.shared(this.clock.now());
+    if (this.exact || !this.turnClock) return this.shared(this.clock.now());
     // Timed by the turn clock: this turn's handlers, if this generation's, else new ones.
     const h = this.turnHandlers;
     if (h !== undefined && h.gen === this.gen) return h;
@@ -190,9 +190,7 @@ export class CircuitBreakerPolicy extends BreakerMachine {
   /** The handlers shared by this generation's calls that started at `started`. */
   private shared(started: number): Handlers {
     const h = this.handlers;
-    // (`started` is NaN for untimed calls: NaN matches NaN here, as Object.is would, minus a call.)
-    const same = h.started === started || (started !== started && h.started !== h.started);
-    if (h.gen === this.gen && same) return h;
+    if (h.gen === this.gen && h.started === started) return h;
     return (this.handlers = this.handlersFor(this.gen, started));
   }
 
