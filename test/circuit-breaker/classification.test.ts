@@ -8,13 +8,30 @@ import {
 } from '../../src/errors.js';
 import { pipeline } from '../../src/pipeline.js';
 import { timeout } from '../../src/timeout.js';
-import { circuitBreaker } from '../../src/circuit-breaker/index.js';
+import { circuitBreaker, type CircuitBreakerPolicy } from '../../src/circuit-breaker/index.js';
 import { deferred, fail, setup, succeed } from './helpers.js';
 
 class HttpError extends Error {
   constructor(readonly status: number) {
     super(`HTTP ${status}`);
   }
+}
+
+/**
+ * One call the caller aborts (with 'stop') while its work is pending: the call rejects with the
+ * reason at once; the work fails afterwards, and its late outcome has been seen by the breaker
+ * when this resolves.
+ */
+async function abortedByCaller(breaker: CircuitBreakerPolicy): Promise<void> {
+  const controller = new AbortController();
+  const d = deferred<string>();
+  const call = breaker.execute(() => d.promise, { signal: controller.signal });
+  const r = expect(call).rejects.toBe('stop');
+  controller.abort('stop');
+  await r;
+  d.reject(new Error('aborted work'));
+  await d.promise.catch(() => undefined);
+  await new Promise((res) => setImmediate(res));
 }
 
 const consecutive = (failures: number) => ({ window: { type: 'consecutive', failures } }) as const;
@@ -52,15 +69,7 @@ describe('classification', () => {
   it("the caller's own abort counts as neither success nor failure, whatever handle says", async () => {
     const { breaker } = setup({ ...consecutive(2), handle: () => true });
     await fail(breaker);
-    const controller = new AbortController();
-    const d = deferred<string>();
-    const call = breaker.execute(() => d.promise, { signal: controller.signal });
-    const r = expect(call).rejects.toBe('stop');
-    controller.abort('stop');
-    await r;
-    d.reject(new Error('aborted work'));
-    await d.promise.catch(() => undefined);
-    await new Promise((res) => setImmediate(res));
+    await abortedByCaller(breaker);
     expect(breaker.state).toBe('closed'); // neither: the run of one failure is intact
     await fail(breaker);
     expect(breaker.state).toBe('open');
@@ -182,15 +191,7 @@ describe('metrics follow what the caller received; events follow the verdict', (
 
   it("the caller's abort is not recorded at all", async () => {
     const { breaker } = setup(consecutive(2));
-    const controller = new AbortController();
-    const d = deferred<string>();
-    const call = breaker.execute(() => d.promise, { signal: controller.signal });
-    const r = expect(call).rejects.toBe('stop');
-    controller.abort('stop');
-    await r;
-    d.reject(new Error('aborted'));
-    await d.promise.catch(() => undefined);
-    await new Promise((res) => setImmediate(res));
+    await abortedByCaller(breaker);
     expect(breaker.metrics()).toMatchObject({ calls: 0, successes: 0, failures: 0 });
   });
 
