@@ -67,6 +67,7 @@ export { retryBudget, RetryBudget } from './retry-budget.js';
 export type { RetryBudgetOptions } from './retry-budget.js';
 export { hedge, HedgePolicy } from './hedge.js';
 export type { HedgeOptions, HedgeEvents } from './hedge.js';
+export { markNonIdempotent } from './idempotency.js';
 
 // Circuit breaker
 export { circuitBreaker, CircuitBreakerPolicy } from './circuit-breaker/index.js';

@@ -15,7 +15,7 @@ import {
   type WindowSnapshot,
 } from './metrics/rolling-window.js';
 import type { LatencySummary } from './metrics/histogram.js';
-import { Token } from './token.js';
+import { own, Token } from './token.js';
 import { num, optionsObject, optStr, typeError } from './validate.js';
 
 /**
@@ -178,7 +178,9 @@ export class Ctx implements AttemptContext {
     if (this.tok !== undefined) return this.tok.signal;
     // Nobody can abort this call, but user code may still add listeners: a signal per context
     // (never a shared one) keeps them from piling up.
-    return (this.ctrl ??= new AbortController()).signal;
+    let ctrl = this.ctrl;
+    if (ctrl === undefined) own((ctrl = this.ctrl = new AbortController()).signal, this);
+    return ctrl.signal;
   }
 }
 

@@ -7,6 +7,7 @@ import { type Backoff, type BackoffIterator, backoff as schedules, isBackoff } f
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
 import { Ctx, type CommonOptions, type Fn, PolicyBase, RUN, disposedError, invoke } from './policy.js';
 import { callerAborted, type Token } from './token.js';
+import { mayRepeat } from './idempotency.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
 import { num, optionsObject, show, typeError } from './validate.js';
@@ -120,24 +121,25 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     const t0 = this.maxElapsedMs === undefined ? 0 : this.clock.now();
     this.budget?.recordAttempt();
     const tok = ctx.tok;
-    return invoke(fn, ctx.attempt === 1 ? ctx : new Ctx(tok, 1)).then(
-      (value) => this.firstValue(fn, tok, started, t0, value),
+    const first = ctx.attempt === 1 ? ctx : new Ctx(tok, 1);
+    return invoke(fn, first).then(
+      (value) => this.firstValue(fn, tok, started, t0, value, first),
       (error: unknown) => {
         this.settleError(tok, started, error);
-        return this.retrying(fn, tok, started, t0, 1, 'error', error);
+        return this.retrying(fn, tok, started, t0, 1, 'error', error, first);
       },
     );
   }
 
   /** The first attempt returned `value`: it stands, or the retrying starts. */
-  private firstValue<T>(fn: Fn<T>, tok: Token | undefined, started: number, t0: number, value: T): T | Promise<T> {
+  private firstValue<T>(fn: Fn<T>, tok: Token | undefined, started: number, t0: number, value: T, first: Ctx): T | Promise<T> {
     if (!handlesResult(this.classify, value)) {
       this.record(SUCCESSES, started);
       if (this.events.has('success')) this.events.emit('success', { attempts: 1 });
       return value;
     }
     if (this.stopsOnResult(tok, started)) return value;
-    return this.retrying(fn, tok, started, t0, 1, 'result', value);
+    return this.retrying(fn, tok, started, t0, 1, 'result', value, first);
   }
 
   /** Retries after the handled failure `outcome` of `attempt`, until an outcome stands. */
@@ -149,10 +151,12 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     attempt: number,
     key: 'error' | 'result',
     outcome: unknown,
+    /** The context of the attempt that failed: a non-idempotent one is not repeated. */
+    ctx: Ctx,
   ): Promise<T> {
     const it = this.backoff.start();
     for (;;) {
-      const delay = this.decide(attempt, it, t0, key, outcome);
+      const delay = mayRepeat(ctx, outcome) ? this.decide(attempt, it, t0, key, outcome) : undefined;
       if (delay === undefined) {
         this.giveUp(attempt, started, key, outcome);
         if (key === 'error') throw outcome;
@@ -162,7 +166,7 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
       attempt++;
       let value: T;
       try {
-        value = await fn(new Ctx(tok, attempt));
+        value = await fn((ctx = new Ctx(tok, attempt)));
       } catch (error) {
         this.settleError(tok, started, error);
         key = 'error';

@@ -17,6 +17,7 @@ import {
   rejectThrough,
 } from './policy.js';
 import { callerAborted, type Subscription, Token } from './token.js';
+import { markOutcome, tokenMarked } from './idempotency.js';
 import { FAILURES, SUCCESSES, TIMEOUTS } from './metrics/rolling-window.js';
 import { num, oneOf, optionsObject } from './validate.js';
 import { metricsTime } from './clock.js';
@@ -162,6 +163,8 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     const now = this.time();
     const started = this.window === undefined ? 0 : now;
     const call = new Call(ctx.tok, started, outcome);
+    // Without a token, the call derives from the context (see `markNonIdempotent`).
+    if (ctx.tok === undefined) call.parent = ctx;
     // The resolvers land on the call itself: no executor closure per call.
     const promise = promiseFor<T>(call);
     this.deadlines.push(call, now + this.durationMs);
@@ -199,6 +202,8 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   private deadline(call: Call): void {
     const ms = this.durationMs;
     const error = (call.timedOut = new TimeoutError(ms));
+    // The work may have reached the server: a non-idempotent attempt's timeout is not repeated.
+    if (tokenMarked(call)) markOutcome(error);
     this.count(TIMEOUTS);
     if (this.events.has('timeout')) this.events.emit('timeout', { timeoutMs: ms });
     if (this.strategy === 'aggressive') {

@@ -16,6 +16,48 @@ export interface Subscription {
 const NOOP: Subscription = { cancel() {} };
 
 /**
+ * The token (or attempt context) behind each `AbortSignal` breakwater hands to user code, so code
+ * that only holds a signal can reach its attempt (see `markNonIdempotent`). Weak, and shared by
+ * every copy of the package in the realm.
+ */
+const OWNERS_KEY = Symbol.for('breakwater.signalOwners');
+const OWNERS: WeakMap<AbortSignal, object> = ((globalThis as Record<symbol, unknown>)[OWNERS_KEY] ??=
+  new WeakMap()) as WeakMap<AbortSignal, object>;
+
+/**
+ * The live caller tokens of each signal given to `execute` (see `markNonIdempotent`): marking
+ * such a signal marks every call running with it, never one that has ended.
+ */
+const CALLERS_KEY = Symbol.for('breakwater.signalCallers');
+const CALLERS: WeakMap<AbortSignal, Set<object>> = ((globalThis as Record<symbol, unknown>)[CALLERS_KEY] ??=
+  new WeakMap()) as WeakMap<AbortSignal, Set<object>>;
+
+/** The calls running with `signal`, a signal from elsewhere; `undefined` when there are none. */
+export function callersOf(signal: AbortSignal): ReadonlySet<object> | undefined {
+  return CALLERS.get(signal);
+}
+
+/**
+ * For a caller's token: every call running with the same signal (this one included), since one
+ * of them may run inside another's attempt.
+ */
+export function sharingSignal(tok: object): ReadonlySet<object> | undefined {
+  const t = tok as { caller?: unknown; external?: AbortSignal };
+  if (t.caller !== tok || t.external === undefined) return undefined;
+  return CALLERS.get(t.external);
+}
+
+/** Records that `owner` created `signal`. */
+export function own(signal: AbortSignal, owner: object): void {
+  OWNERS.set(signal, owner);
+}
+
+/** The token or context that created `signal`; `undefined` for a signal from elsewhere. */
+export function ownerOf(signal: AbortSignal): object | undefined {
+  return OWNERS.get(signal);
+}
+
+/**
  * Aborts at most once, with a reason. A token is either a caller's (linked to the caller's
  * `AbortSignal`) or a child of another token (a timeout, a hedge attempt) that also aborts on
  * its own. `caller` points at the caller's token, so a policy can tell a caller's abort (never
@@ -26,6 +68,12 @@ export class Token {
   reason: unknown = undefined;
   /** The caller's token this one descends from, if any. */
   readonly caller: Token | undefined;
+  /**
+   * What this token was derived from, if anything: the parent token (see {@link Token.link}), or
+   * for a caller's token, the breakwater token or context that created the caller's signal (a
+   * policy executed from inside another one's attempt).
+   */
+  parent: object | undefined = undefined;
   private subs: Set<(reason: unknown) => void> | undefined = undefined;
   private ctrl: AbortController | undefined = undefined;
   private external: AbortSignal | undefined = undefined;
@@ -44,9 +92,18 @@ export class Token {
     const t = new Token(undefined);
     (t as { caller: Token }).caller = t;
     t.external = signal;
+    const owner = OWNERS.get(signal);
     const onAbort = (): void => t.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    t.unlink = () => signal.removeEventListener('abort', onAbort);
+    if (owner !== undefined) t.parent = owner;
+    let callers = CALLERS.get(signal);
+    if (callers === undefined) CALLERS.set(signal, (callers = new Set()));
+    callers.add(t);
+    const live = callers;
+    t.unlink = () => {
+      signal.removeEventListener('abort', onAbort);
+      live.delete(t);
+    };
     return t;
   }
 
@@ -66,6 +123,7 @@ export class Token {
    */
   protected link(parent: Token | undefined): void {
     if (parent === undefined) return;
+    this.parent = parent;
     if (parent.aborted) {
       this.aborted = true;
       this.reason = parent.reason;
@@ -81,6 +139,7 @@ export class Token {
     let ctrl = this.ctrl;
     if (ctrl === undefined) {
       ctrl = this.ctrl = new AbortController();
+      own(ctrl.signal, this);
       if (this.aborted) ctrl.abort(this.reason);
     }
     return ctrl.signal;
