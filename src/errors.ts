@@ -27,7 +27,8 @@ export type BreakwaterErrorCode =
   | 'ECIRCUITISOLATED'
   | 'ETIMEDOUT'
   | 'EBULKHEADFULL'
-  | 'ERATELIMITED';
+  | 'ERATELIMITED'
+  | 'EHTTPSTATUS';
 
 /**
  * Base class of every error breakwater raises. Check for it with {@link isBreakwaterError},

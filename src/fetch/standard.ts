@@ -1,0 +1,175 @@
+/**
+ * The standard pipeline of `resilientFetch`: total timeout → retry → one circuit breaker per
+ * origin → attempt timeout → bulkhead, every number an option.
+ *
+ * @module
+ */
+import { type Backoff, backoff, isBackoff } from '../backoff.js';
+import { circuitBreaker, type CircuitBreakerOptions } from '../circuit-breaker/index.js';
+import { bulkhead } from '../bulkhead.js';
+import { isBreakwaterError } from '../errors.js';
+import { pipeline } from '../pipeline.js';
+import type { Clock } from '../clock.js';
+import type { Policy, RegistryLike } from '../policy.js';
+import { retry, type RetryPolicy } from '../retry.js';
+import { RetryBudget, retryBudget } from '../retry-budget.js';
+import { timeout } from '../timeout.js';
+import { num, optionsObject, typeError } from '../validate.js';
+import { HttpStatusError } from './errors.js';
+import { refuseUnknown } from './options.js';
+
+/**
+ * Options of the standard pipeline, `resilientFetch({ standard: { … } })`.
+ *
+ * @example
+ * ```ts
+ * import { resilientFetch, type StandardPipelineOptions } from 'breakwater/fetch';
+ * const standard: StandardPipelineOptions = { maxAttempts: 5, attemptTimeoutMs: 2_000, breaker: { minimumCalls: 50 } };
+ * const http = resilientFetch({ standard });
+ * ```
+ */
+export interface StandardPipelineOptions {
+  /** Limit on the whole call, retries and waits included (ms; `Infinity`: none). @defaultValue `30000` */
+  readonly totalTimeoutMs?: number;
+  /** Attempts in total, the first included. @defaultValue `3` */
+  readonly maxAttempts?: number;
+  /** Delays between attempts. @defaultValue `backoff.exponential({ initialMs: 300, maxMs: 10000 })` (full jitter) */
+  readonly backoff?: Backoff;
+  /** A retry budget shared with other clients, or `false` for none. @defaultValue a `retryBudget()` of this client's own */
+  readonly budget?: RetryBudget | false;
+  /** The longest `Retry-After` (or open-breaker hint) a retry waits for; a longer one ends the retrying. @defaultValue `10000` */
+  readonly maxRetryAfterMs?: number;
+  /**
+   * Options of each origin's circuit breaker (not `name`, `registry` or `clock`, which the
+   * client sets).
+   * @defaultValue `{ window: { type: 'time', durationMs: 30000, buckets: 10 }, failureRateThreshold: 0.5, minimumCalls: 20, openDurationMs: backoff.exponential({ initialMs: 5000, maxMs: 60000, jitter: 'none' }) }`
+   */
+  readonly breaker?: Omit<CircuitBreakerOptions, 'name' | 'registry' | 'clock'>;
+  /** Limit on each attempt (ms; `Infinity`: none). @defaultValue `10000` */
+  readonly attemptTimeoutMs?: number;
+  /** Requests in flight at most, for this client. @defaultValue `1000` */
+  readonly maxConcurrent?: number;
+}
+
+const STANDARD_OPTIONS = [
+  'totalTimeoutMs',
+  'maxAttempts',
+  'backoff',
+  'budget',
+  'maxRetryAfterMs',
+  'breaker',
+  'attemptTimeoutMs',
+  'maxConcurrent',
+] as const;
+
+/** What the standard pipeline retries: what the server or the network did, never local rejections. */
+export function retryable(error: unknown): boolean {
+  return error instanceof HttpStatusError || error instanceof TypeError || isBreakwaterError(error, 'ETIMEDOUT');
+}
+
+/** The standard pipeline of one client: `policyFor(origin)` gives the policy for a request. */
+export interface Standard {
+  /** The policy for requests to `origin` (built on first use). */
+  policyFor(origin: string): Policy;
+  /** Every policy built so far, the breakers included. */
+  readonly members: () => readonly Policy[];
+  /** The retry of the pipeline (its `retry` event cancels a failed body before the backoff). */
+  readonly retry: RetryPolicy;
+  dispose(): void;
+}
+
+/** Checks `standard` and builds the shared policies; breakers come per origin. */
+export function standardPipeline(
+  value: unknown,
+  common: { readonly name: string; readonly clock: Clock | undefined; readonly registry: RegistryLike | undefined },
+): Standard {
+  const p = 'resilientFetch';
+  const o = optionsObject(p, value, 'standard');
+  refuseUnknown(p, o, STANDARD_OPTIONS, 'standard.');
+  const ms = (key: string, fallback: number): number =>
+    o[key] === undefined ? fallback : num(p, `standard.${key}`, o[key], { min: 0, minExclusive: true, infinity: true });
+  const totalTimeoutMs = ms('totalTimeoutMs', 30000);
+  const attemptTimeoutMs = ms('attemptTimeoutMs', 10000);
+  const maxAttempts = o['maxAttempts'] === undefined ? 3 : num(p, 'standard.maxAttempts', o['maxAttempts'], { min: 1, integer: true });
+  const maxConcurrent = o['maxConcurrent'] === undefined ? 1000 : num(p, 'standard.maxConcurrent', o['maxConcurrent'], { min: 1, integer: true });
+  const maxRetryAfterMs = o['maxRetryAfterMs'] === undefined ? 10000 : num(p, 'standard.maxRetryAfterMs', o['maxRetryAfterMs'], { min: 0, infinity: true });
+  const b = o['backoff'];
+  if (b !== undefined && !isBackoff(b)) typeError(p, 'standard.backoff', 'a Backoff (from backoff.*)', b);
+  const budgetOption = o['budget'];
+  if (budgetOption !== undefined && budgetOption !== false && !(budgetOption instanceof RetryBudget)) {
+    typeError(p, 'standard.budget', 'a RetryBudget (from retryBudget()) or false', budgetOption);
+  }
+  const breakerOptions = optionsObject(p, o['breaker'], 'standard.breaker');
+  for (const own of ['name', 'registry', 'clock'] as const) {
+    if (breakerOptions[own] !== undefined) typeError(p, `standard.breaker.${own}`, 'left out (the client sets it)', breakerOptions[own]);
+  }
+  const { name, clock, registry } = common;
+  const withClock = clock === undefined ? {} : { clock };
+  const breakerFor = (origin: string): Policy =>
+    circuitBreaker({
+      window: { type: 'time', durationMs: 30000, buckets: 10 },
+      failureRateThreshold: 0.5,
+      minimumCalls: 20,
+      openDurationMs: backoff.exponential({ initialMs: 5000, maxMs: 60000, jitter: 'none' }),
+      ...breakerOptions,
+      name: `${name}:${origin}`,
+      ...withClock,
+    });
+  // Validates the breaker options now, not at the first request.
+  breakerFor('validation').dispose();
+
+  const budget = budgetOption === false ? undefined : (budgetOption ?? retryBudget(withClock));
+  const members: Policy[] = [];
+  const total = totalTimeoutMs === Infinity ? undefined : timeout({ durationMs: totalTimeoutMs, name: `${name}:total`, ...withClock });
+  const r = retry({
+    maxAttempts,
+    backoff: b ?? backoff.exponential({ initialMs: 300, maxMs: 10000 }),
+    // A hint longer than maxRetryAfterMs ends the retrying with that failure at once.
+    handle: (error) => retryable(error) && !(hintOf(error) > maxRetryAfterMs),
+    ...(budget === undefined ? {} : { budget }),
+    name: `${name}:retry`,
+    ...withClock,
+  });
+  const attempt = attemptTimeoutMs === Infinity ? undefined : timeout({ durationMs: attemptTimeoutMs, name: `${name}:attempt`, ...withClock });
+  const limit = bulkhead({ maxConcurrent, name: `${name}:bulkhead`, ...withClock });
+  if (total !== undefined) members.push(total);
+  members.push(r);
+  if (attempt !== undefined) members.push(attempt);
+  members.push(limit);
+  for (const m of members) registry?.add(m);
+
+  const byOrigin = new Map<string, { breaker: Policy; policy: Policy }>();
+  return {
+    policyFor(origin) {
+      let entry = byOrigin.get(origin);
+      if (entry === undefined) {
+        const breaker = breakerFor(origin);
+        registry?.add(breaker);
+        const layers: Policy[] = [];
+        if (total !== undefined) layers.push(total);
+        layers.push(r, breaker);
+        if (attempt !== undefined) layers.push(attempt);
+        layers.push(limit);
+        entry = { breaker, policy: pipeline(...layers, { metrics: false }) };
+        byOrigin.set(origin, entry);
+      }
+      return entry.policy;
+    },
+    members: () => [...members, ...Array.from(byOrigin.values(), (e) => e.breaker)],
+    retry: r,
+    dispose() {
+      for (const m of members) m.dispose();
+      for (const e of byOrigin.values()) {
+        e.breaker.dispose();
+        e.policy.dispose();
+      }
+      byOrigin.clear();
+    },
+  };
+}
+
+/** A failure's `retryAfterMs` (an HTTP 429's or 503's `Retry-After`), else 0. */
+function hintOf(error: unknown): number {
+  const ms = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return typeof ms === 'number' ? ms : 0;
+}
