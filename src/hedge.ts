@@ -4,11 +4,11 @@
  * @module
  */
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
-import { Ctx, type CommonOptions, type Fn, invoke, PolicyBase, RUN, disposedError } from './policy.js';
-import { callerAborted, type Subscription, Token } from './token.js';
+import { Ctx, type CommonOptions, type Fn, invoke, PolicyBase, RUN, disposedError } from './policy-base.js';
+import { callerAborted, type Subscription, Token } from './internal/token.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
-import { type Deadline, DeadlineQueue } from './deadlines.js';
+import { type Deadline, DeadlineQueue } from './internal/deadline-queue.js';
 import { metricsTime } from './clock.js';
 import { num, optionsObject, rangeError, typeError } from './validate.js';
 

@@ -23,7 +23,7 @@ export type {
   CommonOptions,
   MetricsOption,
   RegistryLike,
-} from './policy.js';
+} from './policy-base.js';
 export type { LatencySummary } from './metrics/histogram.js';
 export { PolicyEmitter } from './events.js';
 export type { CommonEvents, ListenerErrorEvent, ListenerMap } from './events.js';
@@ -93,5 +93,5 @@ export { chaos, ChaosPolicy } from './chaos.js';
 export type { ChaosOptions, ChaosFault, ChaosEvents } from './chaos.js';
 
 // Registry and event bus
-export { createRegistry, RegistryEmitter } from './registry.js';
-export type { Registry, RegistryOptions, RegistryEvents, BusEvent, BusFields } from './registry.js';
+export { createRegistry, RegistryEmitter } from './registry/index.js';
+export type { Registry, RegistryOptions, RegistryEvents, BusEvent, BusFields } from './registry/index.js';

@@ -18,9 +18,9 @@ import {
   OBSERVER,
   disposedError,
   invoke,
-} from './policy.js';
+} from './policy-base.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
-import { callerAborted } from './token.js';
+import { callerAborted } from './internal/token.js';
 
 type Run = <T>(fn: Fn<T>, ctx: Ctx, outcome?: Outcome) => Promise<T>;
 type Observe = (ctx: Ctx) => Outcome | undefined;

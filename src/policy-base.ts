@@ -15,7 +15,7 @@ import {
   type WindowSnapshot,
 } from './metrics/rolling-window.js';
 import type { LatencySummary } from './metrics/histogram.js';
-import { Token } from './token.js';
+import { Token } from './internal/token.js';
 import { num, optionsObject, optStr, typeError } from './validate.js';
 
 /**

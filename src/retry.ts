@@ -5,8 +5,8 @@
  */
 import { type Backoff, type BackoffIterator, backoff as schedules, isBackoff } from './backoff.js';
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
-import { Ctx, type CommonOptions, type Fn, PolicyBase, RUN, disposedError, invoke } from './policy.js';
-import { callerAborted, type Token } from './token.js';
+import { Ctx, type CommonOptions, type Fn, PolicyBase, RUN, disposedError, invoke } from './policy-base.js';
+import { callerAborted, type Token } from './internal/token.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
 import { num, optionsObject, show, typeError } from './validate.js';
