@@ -17,6 +17,7 @@
 export type {
   AttemptContext,
   ExecuteOptions,
+  WrapOptions,
   Policy,
   PolicyKind,
   PolicyMetrics,
@@ -44,6 +45,7 @@ export {
   TimeoutError,
   BulkheadRejectedError,
   RateLimitedError,
+  DisposedError,
   isBreakwaterError,
 } from './errors.js';
 export type { BreakwaterErrorCode, ErrorForCode } from './errors.js';
@@ -91,6 +93,10 @@ export { adaptiveLimit, AdaptiveLimitPolicy } from './adaptive-limit.js';
 export type { AdaptiveLimitOptions, AdaptiveAlgorithm, AdaptiveWindowOptions, AdaptiveLimitEvents } from './adaptive-limit.js';
 export { chaos, ChaosPolicy } from './chaos.js';
 export type { ChaosOptions, ChaosFault, ChaosEvents } from './chaos.js';
+
+// Service clients
+export { policyPool, PolicyPool } from './policy-pool.js';
+export type { PolicyPoolOptions, PolicyPoolEvents } from './policy-pool.js';
 
 // Registry and event bus
 export { createRegistry, RegistryEmitter } from './registry/index.js';

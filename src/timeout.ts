@@ -174,7 +174,7 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
         call.fail(reason);
       });
     }
-    invoke(fn, new Ctx(call, ctx.attempt)).then(
+    invoke(fn, new Ctx(call, ctx.attempt, ctx.key)).then(
       (value) => this.settled(call, value),
       (error: unknown) => this.failed(call, error),
     );
