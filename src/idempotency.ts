@@ -18,8 +18,8 @@
  *
  * @module
  */
-import type { AttemptContext } from './policy.js';
-import { callersOf, ownerOf, sharingSignal, type Token } from './token.js';
+import type { AttemptContext } from './policy-base.js';
+import { callersOf, ownerOf, sharingSignal, type Token } from './internal/token.js';
 
 const MARKS_KEY = Symbol.for('breakwater.nonIdempotent');
 const MARKS: WeakSet<object> = ((globalThis as Record<symbol, unknown>)[MARKS_KEY] ??= new WeakSet()) as WeakSet<object>;

@@ -16,11 +16,12 @@
 import { markNonIdempotent, markOutcome } from '../idempotency.js';
 import type { Clock } from '../clock.js';
 import { isClock } from '../clock.js';
-import type { AttemptContext, Policy, RegistryLike } from '../policy.js';
+import type { AttemptContext, Policy, RegistryLike } from '../policy-base.js';
 import { optBool, optionsObject, optStr, typeError, rangeError } from '../validate.js';
 import { HttpStatusError } from './errors.js';
 import { refuseUnknown } from './options.js';
 import { type Standard, standardPipeline, type StandardPipelineOptions } from './standard.js';
+import type { Pipeline } from '../pipeline.js';
 
 export { HttpStatusError, parseRetryAfter } from './errors.js';
 export type { StandardPipelineOptions } from './standard.js';
@@ -75,8 +76,11 @@ export interface ResilientFetchOptions {
  * ```
  */
 export interface ResilientFetch extends FetchFunction {
-  /** The standard pipeline's policies built so far (empty with the `policy` option). */
-  readonly policies: () => readonly Policy[];
+  /**
+   * The standard pipeline (`undefined` with the `policy` option): total timeout, retry, the
+   * per-origin breakers (a `policyPool` keyed by origin), attempt timeout, bulkhead.
+   */
+  readonly policy: Pipeline | undefined;
   /** Disposes the standard pipeline's policies; later calls reject. */
   dispose(): void;
 }
@@ -238,7 +242,7 @@ export function resilientFetch(options?: ResilientFetchOptions): ResilientFetch 
     let url: string;
     try {
       url = urlOf(input);
-      if (std !== undefined) policy = std.policyFor(originOf(url));
+      if (std !== undefined) policy = std.policy;
       else if (fixed !== undefined) policy = fixed;
       else {
         const chosen = (pick as (request: Request) => Policy)(requestFor(input, init));
@@ -268,7 +272,8 @@ export function resilientFetch(options?: ResilientFetchOptions): ResilientFetch 
       throw new HttpStatusError(res);
     };
     const signal = init?.signal ?? undefined;
-    const run = policy.execute(attempt, signal === undefined ? undefined : { signal });
+    const key = originOf(url);
+    const run = policy.execute(attempt, signal === undefined ? { key } : { signal, key });
     return run.then(
       (res) => {
         cancelFailed(state, res);
@@ -289,7 +294,7 @@ export function resilientFetch(options?: ResilientFetchOptions): ResilientFetch 
   };
 
   return Object.assign(call, {
-    policies: (): readonly Policy[] => (std === undefined ? [] : std.members()),
+    policy: std?.policy,
     dispose(): void {
       std?.dispose();
     },

@@ -5,12 +5,13 @@
  * @module
  */
 import { type Backoff, backoff, isBackoff } from '../backoff.js';
-import { circuitBreaker, type CircuitBreakerOptions } from '../circuit-breaker/index.js';
+import { circuitBreaker, type CircuitBreakerOptions, type CircuitBreakerPolicy } from '../circuit-breaker/index.js';
+import { policyPool, type PolicyPool } from '../policy-pool.js';
 import { bulkhead } from '../bulkhead.js';
 import { isBreakwaterError } from '../errors.js';
-import { pipeline } from '../pipeline.js';
+import { pipeline, type Pipeline } from '../pipeline.js';
 import type { Clock } from '../clock.js';
-import type { Policy, RegistryLike } from '../policy.js';
+import type { Policy, RegistryLike } from '../policy-base.js';
 import { retry, type RetryPolicy } from '../retry.js';
 import { RetryBudget, retryBudget } from '../retry-budget.js';
 import { timeout } from '../timeout.js';
@@ -67,12 +68,11 @@ export function retryable(error: unknown): boolean {
   return error instanceof HttpStatusError || error instanceof TypeError || isBreakwaterError(error, 'ETIMEDOUT');
 }
 
-/** The standard pipeline of one client: `policyFor(origin)` gives the policy for a request. */
+/** The standard pipeline of one client; calls carry their origin as the key. */
 export interface Standard {
-  /** The policy for requests to `origin` (built on first use). */
-  policyFor(origin: string): Policy;
-  /** Every policy built so far, the breakers included. */
-  readonly members: () => readonly Policy[];
+  readonly policy: Pipeline;
+  /** The per-origin breakers. */
+  readonly breakers: PolicyPool<CircuitBreakerPolicy>;
   /** The retry of the pipeline (its `retry` event cancels a failed body before the backoff). */
   readonly retry: RetryPolicy;
   dispose(): void;
@@ -85,7 +85,7 @@ export function standardPipeline(
 ): Standard {
   const p = 'resilientFetch';
   const o = optionsObject(p, value, 'standard');
-  refuseUnknown(p, o, STANDARD_OPTIONS, 'standard.');
+  refuseUnknown(p, o, STANDARD_OPTIONS, 'standard option');
   const ms = (key: string, fallback: number): number =>
     o[key] === undefined ? fallback : num(p, `standard.${key}`, o[key], { min: 0, minExclusive: true, infinity: true });
   const totalTimeoutMs = ms('totalTimeoutMs', 30000);
@@ -105,7 +105,7 @@ export function standardPipeline(
   }
   const { name, clock, registry } = common;
   const withClock = clock === undefined ? {} : { clock };
-  const breakerFor = (origin: string): Policy =>
+  const breakerFor = (origin: string): CircuitBreakerPolicy =>
     circuitBreaker({
       window: { type: 'time', durationMs: 30000, buckets: 10 },
       failureRateThreshold: 0.5,
@@ -119,51 +119,38 @@ export function standardPipeline(
   breakerFor('validation').dispose();
 
   const budget = budgetOption === false ? undefined : (budgetOption ?? retryBudget(withClock));
-  const members: Policy[] = [];
   const total = totalTimeoutMs === Infinity ? undefined : timeout({ durationMs: totalTimeoutMs, name: `${name}:total`, ...withClock });
   const r = retry({
     maxAttempts,
     backoff: b ?? backoff.exponential({ initialMs: 300, maxMs: 10000 }),
-    // A hint longer than maxRetryAfterMs ends the retrying with that failure at once.
+    // What the server or the network did; a hint longer than maxRetryAfterMs ends the retrying
+    // with that failure at once.
     handle: (error) => retryable(error) && !(hintOf(error) > maxRetryAfterMs),
     ...(budget === undefined ? {} : { budget }),
     name: `${name}:retry`,
     ...withClock,
   });
+  // One breaker per origin (the call key), named `${name}:${origin}`; idle ones are dropped.
+  const breakers = policyPool((origin) => breakerFor(origin), {
+    name: `${name}:breakers`,
+    ...withClock,
+    ...(registry === undefined ? {} : { registry }),
+  });
   const attempt = attemptTimeoutMs === Infinity ? undefined : timeout({ durationMs: attemptTimeoutMs, name: `${name}:attempt`, ...withClock });
   const limit = bulkhead({ maxConcurrent, name: `${name}:bulkhead`, ...withClock });
+  const members: Policy[] = [];
   if (total !== undefined) members.push(total);
-  members.push(r);
+  members.push(r, breakers);
   if (attempt !== undefined) members.push(attempt);
   members.push(limit);
-  for (const m of members) registry?.add(m);
-
-  const byOrigin = new Map<string, { breaker: Policy; policy: Policy }>();
+  const policy = pipeline(...members, { name, ...(registry === undefined ? {} : { registry }) });
   return {
-    policyFor(origin) {
-      let entry = byOrigin.get(origin);
-      if (entry === undefined) {
-        const breaker = breakerFor(origin);
-        registry?.add(breaker);
-        const layers: Policy[] = [];
-        if (total !== undefined) layers.push(total);
-        layers.push(r, breaker);
-        if (attempt !== undefined) layers.push(attempt);
-        layers.push(limit);
-        entry = { breaker, policy: pipeline(...layers, { metrics: false }) };
-        byOrigin.set(origin, entry);
-      }
-      return entry.policy;
-    },
-    members: () => [...members, ...Array.from(byOrigin.values(), (e) => e.breaker)],
+    policy,
+    breakers,
     retry: r,
     dispose() {
+      policy.dispose();
       for (const m of members) m.dispose();
-      for (const e of byOrigin.values()) {
-        e.breaker.dispose();
-        e.policy.dispose();
-      }
-      byOrigin.clear();
     },
   };
 }

@@ -9,7 +9,7 @@ import { retry } from '../../src/retry.js';
 import { hedge } from '../../src/hedge.js';
 import { timeout } from '../../src/timeout.js';
 import { pipeline } from '../../src/pipeline.js';
-import { createRegistry } from '../../src/registry.js';
+import { createRegistry } from '../../src/registry/index.js';
 import { isBreakwaterError } from '../../src/errors.js';
 import { type Clock, systemClock } from '../../src/clock.js';
 import { ManualClock } from '../../src/testing/index.js';
@@ -123,20 +123,21 @@ describe('retries what the server or the network did', () => {
 
 describe('Retry-After', () => {
   /** Runs a call on a ManualClock and returns the delay its retry chose after the first attempt. */
-  async function retryDelay(path: string): Promise<{ delayMs: number; call: Promise<Response>; manual: ManualClock }> {
+  async function retryDelay(path: string): Promise<{ delayMs: number; call: Promise<Response>; manual: ManualClock; http: ResilientFetch }> {
     const manual = new ManualClock();
     const registry = createRegistry();
     const delays: number[] = [];
     registry.events.on('retry', ({ delayMs }) => delays.push(delayMs));
-    const call = client({ clock: manual, registry, name: `ra${path}`, standard: { totalTimeoutMs: 30000 } })(server.url(path));
+    const http = client({ clock: manual, registry, name: `ra${path}`, standard: { totalTimeoutMs: 30000 } });
+    const call = http(server.url(path));
     call.catch(() => {}); // awaited by the test after advancing the clock
     await vi.waitFor(() => expect(delays).toHaveLength(1));
-    return { delayMs: delays[0]!, call, manual };
+    return { delayMs: delays[0]!, call, manual, http };
   }
 
   it('429 with Retry-After in seconds: the retry waits at least that long', async () => {
     server.script('/limited', { status: 429, headers: { 'retry-after': '7' } }, { status: 200 });
-    const { delayMs, call, manual } = await retryDelay('/limited');
+    const { delayMs, call, manual, http } = await retryDelay('/limited');
     expect(delayMs).toBe(7000);
     await manual.advance(6999);
     await new Promise((r) => setTimeout(r, 20));
@@ -144,18 +145,20 @@ describe('Retry-After', () => {
     await manual.advance(1);
     expect((await call).status).toBe(200);
     expect(server.hits('/limited')).toHaveLength(2);
+    http.dispose();
     expect(manual.pendingTimers).toBe(0);
   });
 
   it('429 with Retry-After as an HTTP date: waited for, measured against the wall clock', async () => {
     const at = new Date(Date.now() + 8000);
     server.script('/dated', { status: 429, headers: { 'retry-after': at.toUTCString() } }, { status: 200 });
-    const { delayMs, call, manual } = await retryDelay('/dated');
+    const { delayMs, call, manual, http } = await retryDelay('/dated');
     // An HTTP date has whole seconds: 7 to 8 seconds from now.
     expect(delayMs).toBeGreaterThan(6900);
     expect(delayMs).toBeLessThanOrEqual(8000);
     await manual.advance(delayMs);
     expect((await call).status).toBe(200);
+    http.dispose();
     expect(manual.pendingTimers).toBe(0);
   });
 

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { resilientFetch, HttpStatusError, parseRetryAfter } from '../../src/fetch/index.js';
 import { isBreakwaterError, BreakwaterError } from '../../src/errors.js';
 import { retry } from '../../src/retry.js';
-import { createRegistry } from '../../src/registry.js';
+import { createRegistry } from '../../src/registry/index.js';
 import { expectInvalid } from '../helpers.js';
 
 describe('parseRetryAfter', () => {
@@ -63,13 +63,13 @@ describe('resilientFetch options', () => {
   it('refuses unknown options with the nearest name, and the names of other clients with ours', () => {
     expectInvalid(() => resilientFetch({ fetch, throwOnStatuses: true } as never), TypeError, ['resilientFetch', '"throwOnStatuses"', '"throwOnStatus"']);
     expectInvalid(() => resilientFetch({ fetch, retries: 3 } as never), TypeError, ['"retries"', 'standard.maxAttempts']);
-    expectInvalid(() => resilientFetch({ fetch, standard: { maxAttempt: 3 } } as never), TypeError, ['"standard.maxAttempt"', '"standard.maxAttempts"']);
+    expectInvalid(() => resilientFetch({ fetch, standard: { maxAttempt: 3 } } as never), TypeError, ['standard option "maxAttempt"', '"maxAttempts"']);
   });
 
   it.each([
     [{ fetch: 'nope' }, TypeError, ['fetch', '"nope"']],
+    [{ fetch, policy: 'retry' }, TypeError, ['policy']],
     [{ fetch, policy: {} }, TypeError, ['policy']],
-    [{ fetch, policy: retry(), standard: {} }, TypeError, ['standard', 'policy']],
     [{ fetch, failureStatuses: 503 }, TypeError, ['failureStatuses', '503']],
     [{ fetch, failureStatuses: [503, 99] }, RangeError, ['failureStatuses', '99']],
     [{ fetch, failureStatuses: [503.5] }, RangeError, ['failureStatuses', '503.5']],
@@ -91,11 +91,15 @@ describe('resilientFetch options', () => {
     expectInvalid(() => resilientFetch(options as never), error, fragments);
   });
 
+  it('refuses standard together with policy', () => {
+    expectInvalid(() => resilientFetch({ fetch, policy: retry(), standard: {} }), TypeError, ['standard', 'policy']);
+  });
+
   it('never mutates its options, and lists the standard policies in the registry', () => {
     const registry = createRegistry();
     const options = Object.freeze({ fetch, name: 'svc', registry, standard: Object.freeze({ maxAttempts: 2 }) });
     const http = resilientFetch(options);
-    expect(registry.list().map((p) => p.name)).toEqual(['svc:total', 'svc:retry', 'svc:attempt', 'svc:bulkhead']);
+    expect(registry.list().map((p) => p.name).sort()).toEqual(['svc', 'svc:attempt', 'svc:breakers', 'svc:bulkhead', 'svc:retry', 'svc:total']);
     http.dispose();
   });
 
