@@ -17,24 +17,21 @@ const NOOP: Subscription = { cancel() {} };
 
 /**
  * The token (or attempt context) behind each `AbortSignal` breakwater hands to user code, so code
- * that only holds a signal can reach its attempt (see `markNonIdempotent`). Weak, and shared by
- * every copy of the package in the realm.
+ * that only holds a signal can reach its attempt (see `markNonIdempotent`); and on a signal given
+ * to `execute`, the calls running with it. Kept on the signal itself under keys shared by every
+ * copy of the package in the realm: a property costs less to set, and far less to collect, than
+ * a WeakMap entry per signal.
  */
-const OWNERS_KEY = Symbol.for('breakwater.signalOwners');
-const OWNERS: WeakMap<AbortSignal, object> = ((globalThis as Record<symbol, unknown>)[OWNERS_KEY] ??=
-  new WeakMap()) as WeakMap<AbortSignal, object>;
+const OWNER: unique symbol = Symbol.for('breakwater.signalOwner') as never;
+const CALLERS: unique symbol = Symbol.for('breakwater.signalCallers') as never;
+interface Keyed {
+  [OWNER]?: object;
+  [CALLERS]?: Set<object>;
+}
 
-/**
- * The live caller tokens of each signal given to `execute` (see `markNonIdempotent`): marking
- * such a signal marks every call running with it, never one that has ended.
- */
-const CALLERS_KEY = Symbol.for('breakwater.signalCallers');
-const CALLERS: WeakMap<AbortSignal, Set<object>> = ((globalThis as Record<symbol, unknown>)[CALLERS_KEY] ??=
-  new WeakMap()) as WeakMap<AbortSignal, Set<object>>;
-
-/** The calls running with `signal`, a signal from elsewhere; `undefined` when there are none. */
+/** The calls running with `signal` as the caller's signal; `undefined` when there are none. */
 export function callersOf(signal: AbortSignal): ReadonlySet<object> | undefined {
-  return CALLERS.get(signal);
+  return (signal as Keyed)[CALLERS];
 }
 
 /**
@@ -44,17 +41,17 @@ export function callersOf(signal: AbortSignal): ReadonlySet<object> | undefined 
 export function sharingSignal(tok: object): ReadonlySet<object> | undefined {
   const t = tok as { caller?: unknown; external?: AbortSignal };
   if (t.caller !== tok || t.external === undefined) return undefined;
-  return CALLERS.get(t.external);
+  return (t.external as Keyed)[CALLERS];
 }
 
 /** Records that `owner` created `signal`. */
 export function own(signal: AbortSignal, owner: object): void {
-  OWNERS.set(signal, owner);
+  (signal as Keyed)[OWNER] = owner;
 }
 
 /** The token or context that created `signal`; `undefined` for a signal from elsewhere. */
 export function ownerOf(signal: AbortSignal): object | undefined {
-  return OWNERS.get(signal);
+  return (signal as Keyed)[OWNER];
 }
 
 /**
@@ -92,12 +89,12 @@ export class Token {
     const t = new Token(undefined);
     (t as { caller: Token }).caller = t;
     t.external = signal;
-    const owner = OWNERS.get(signal);
+    const keyed = signal as Keyed;
+    const owner = keyed[OWNER];
     const onAbort = (): void => t.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     if (owner !== undefined) t.parent = owner;
-    let callers = CALLERS.get(signal);
-    if (callers === undefined) CALLERS.set(signal, (callers = new Set()));
+    const callers = (keyed[CALLERS] ??= new Set());
     callers.add(t);
     const live = callers;
     t.unlink = () => {
