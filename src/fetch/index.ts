@@ -16,7 +16,7 @@
 import { markNonIdempotent, markOutcome } from '../idempotency.js';
 import type { Clock } from '../clock.js';
 import { isClock } from '../clock.js';
-import type { AttemptContext, Policy, RegistryLike } from '../policy-base.js';
+import type { AttemptContext, MetricsOption, Policy, RegistryLike } from '../policy-base.js';
 import { optBool, optionsObject, optStr, typeError, rangeError } from '../validate.js';
 import { HttpStatusError } from './errors.js';
 import { refuseUnknown } from './options.js';
@@ -62,6 +62,8 @@ export interface ResilientFetchOptions {
   readonly registry?: RegistryLike;
   /** Time source of the standard pipeline. @defaultValue `systemClock` */
   readonly clock?: Clock;
+  /** Metrics settings of the standard pipeline's policies (`false`: off). @defaultValue `{ windowMs: 10000, buckets: 10 }` */
+  readonly metrics?: MetricsOption;
 }
 
 /**
@@ -95,6 +97,7 @@ const OPTIONS = [
   'name',
   'registry',
   'clock',
+  'metrics',
 ] as const;
 
 const DEFAULT_STATUSES: readonly number[] = [408, 429, 500, 502, 503, 504];
@@ -227,7 +230,12 @@ export function resilientFetch(options?: ResilientFetchOptions): ResilientFetch 
 
   let standard: Standard | undefined;
   if (policyOption === undefined) {
-    standard = standardPipeline(o['standard'], { name, clock: clock, registry: registry as RegistryLike | undefined });
+    standard = standardPipeline(o['standard'], {
+      name,
+      clock,
+      registry: registry as RegistryLike | undefined,
+      metrics: o['metrics'] as MetricsOption | undefined,
+    });
     // A failed response's body goes before the backoff sleep, not only when the next attempt starts.
     standard.retry.events.on('retry', ({ error }) => {
       if (error instanceof HttpStatusError) cancelBody(error.response);

@@ -11,7 +11,7 @@ import { bulkhead } from '../bulkhead.js';
 import { isBreakwaterError } from '../errors.js';
 import { pipeline, type Pipeline } from '../pipeline.js';
 import type { Clock } from '../clock.js';
-import type { Policy, RegistryLike } from '../policy-base.js';
+import type { MetricsOption, Policy, RegistryLike } from '../policy-base.js';
 import { retry, type RetryPolicy } from '../retry.js';
 import { RetryBudget, retryBudget } from '../retry-budget.js';
 import { timeout } from '../timeout.js';
@@ -81,7 +81,12 @@ export interface Standard {
 /** Checks `standard` and builds the shared policies; breakers come per origin. */
 export function standardPipeline(
   value: unknown,
-  common: { readonly name: string; readonly clock: Clock | undefined; readonly registry: RegistryLike | undefined },
+  common: {
+    readonly name: string;
+    readonly clock: Clock | undefined;
+    readonly registry: RegistryLike | undefined;
+    readonly metrics: MetricsOption | undefined;
+  },
 ): Standard {
   const p = 'resilientFetch';
   const o = optionsObject(p, value, 'standard');
@@ -103,8 +108,9 @@ export function standardPipeline(
   for (const own of ['name', 'registry', 'clock'] as const) {
     if (breakerOptions[own] !== undefined) typeError(p, `standard.breaker.${own}`, 'left out (the client sets it)', breakerOptions[own]);
   }
-  const { name, clock, registry } = common;
-  const withClock = clock === undefined ? {} : { clock };
+  const { name, clock, registry, metrics } = common;
+  // The clock and metrics settings of every policy of the pipeline.
+  const withClock = { ...(clock === undefined ? {} : { clock }), ...(metrics === undefined ? {} : { metrics }) };
   const breakerFor = (origin: string): CircuitBreakerPolicy =>
     circuitBreaker({
       window: { type: 'time', durationMs: 30000, buckets: 10 },
@@ -118,7 +124,7 @@ export function standardPipeline(
   // Validates the breaker options now, not at the first request.
   breakerFor('validation').dispose();
 
-  const budget = budgetOption === false ? undefined : (budgetOption ?? retryBudget(withClock));
+  const budget = budgetOption === false ? undefined : (budgetOption ?? retryBudget(clock === undefined ? {} : { clock }));
   const total = totalTimeoutMs === Infinity ? undefined : timeout({ durationMs: totalTimeoutMs, name: `${name}:total`, ...withClock });
   const r = retry({
     maxAttempts,
@@ -133,7 +139,7 @@ export function standardPipeline(
   // One breaker per origin (the call key), named `${name}:${origin}`; idle ones are dropped.
   const breakers = policyPool((origin) => breakerFor(origin), {
     name: `${name}:breakers`,
-    ...withClock,
+    ...(clock === undefined ? {} : { clock }),
     ...(registry === undefined ? {} : { registry }),
   });
   const attempt = attemptTimeoutMs === Infinity ? undefined : timeout({ durationMs: attemptTimeoutMs, name: `${name}:attempt`, ...withClock });
@@ -143,7 +149,7 @@ export function standardPipeline(
   members.push(r, breakers);
   if (attempt !== undefined) members.push(attempt);
   members.push(limit);
-  const policy = pipeline(...members, { name, ...(registry === undefined ? {} : { registry }) });
+  const policy = pipeline(...members, { name, ...(metrics === undefined ? {} : { metrics }), ...(registry === undefined ? {} : { registry }) });
   return {
     policy,
     breakers,
