@@ -33,6 +33,7 @@ export function pageHtml(query: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>breakwater dashboard</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="app.css${q}">
 <script src="app.js${q}" defer></script>
 </head>
@@ -92,7 +93,7 @@ section.group.hidden, .card.hidden { display: none; }
 .head { display: flex; align-items: center; gap: 6px; }
 .name { flex: 1; min-width: 0; margin: 0; font-size: 13px; font-weight: 600; overflow: hidden;
   text-overflow: ellipsis; white-space: nowrap; }
-.kind { color: var(--muted); font-size: 11px; }
+.kind { color: var(--muted); font-size: 11px; margin-top: 1px; }
 .state { font-size: 11px; font-weight: 600; padding: 1px 7px; border-radius: 999px; white-space: nowrap; }
 .state:empty { display: none; }
 .state.s-closed { color: var(--ok); background: rgba(63, 185, 80, 0.14); }
@@ -105,7 +106,7 @@ section.group.hidden, .card.hidden { display: none; }
 .stat .l { color: var(--muted); font-size: 10.5px; }
 .stat.bad .v { color: var(--bad); } .stat.warn .v { color: var(--warn); }
 .stat.p50 .v { color: var(--p50); } .stat.p99 .v { color: var(--p99); }
-svg.spark { display: block; width: 100%; height: 30px; margin-top: 3px; }
+svg.spark { display: block; width: 100%; height: 30px; margin-top: 8px; overflow: visible; }
 svg.spark .grid { stroke: var(--line); stroke-width: 1; }
 svg.spark polyline { fill: none; stroke-width: 1.4; vector-effect: non-scaling-stroke; }
 svg.spark .l50 { stroke: var(--p50); } svg.spark .l99 { stroke: var(--p99); }
@@ -175,10 +176,10 @@ export const APP_JS = `(function () {
     var name = el('h3', 'name', p.name);
     name.title = p.name;
     head.appendChild(name);
-    head.appendChild(el('span', 'kind', p.kind));
     var state = el('span', 'state');
     head.appendChild(state);
     root.appendChild(head);
+    root.appendChild(el('div', 'kind', p.kind));
     var grid = el('div', 'stats');
     var c = { root: root, state: state, history: [], cur: undefined };
     c.rate = stat(grid, 'calls/s');
@@ -253,13 +254,15 @@ export const APP_JS = `(function () {
 
   function drawSpark(c, now) {
     var h = c.history;
+    // The last minute; until a minute has been seen, the time seen so far.
+    var span = h.length > 1 ? Math.min(HISTORY_MS, Math.max(1000, now - h[0].t)) : HISTORY_MS;
     var max = 0;
     for (var i = 0; i < h.length; i++) if (h[i].b > max) max = h[i].b;
     if (!(max > 0)) max = 1;
     var a = '';
     var b = '';
     for (var j = 0; j < h.length; j++) {
-      var x = (120 * (h[j].t - now + HISTORY_MS) / HISTORY_MS).toFixed(1);
+      var x = (120 * (h[j].t - now + span) / span).toFixed(1);
       a += x + ',' + (29 - (27 * h[j].a) / max).toFixed(1) + ' ';
       b += x + ',' + (29 - (27 * h[j].b) / max).toFixed(1) + ' ';
     }
