@@ -27,8 +27,32 @@ function flatten(p: Policy, out: Policy[] = []): Policy[] {
   return out;
 }
 
+/**
+ * One batch's reads: every policy's metrics and percentiles are read once per batch, however
+ * many messages mention the policy (a breaker's metrics feed its own message and its pipeline's).
+ */
+class Reads {
+  private readonly metrics = new Map<Policy, PolicyMetrics>();
+  private readonly latency = new Map<Policy, Latencies>();
+  of(p: Policy): PolicyMetrics {
+    let m = this.metrics.get(p);
+    if (m === undefined) this.metrics.set(p, (m = p.metrics()));
+    return m;
+  }
+  latencies(p: Policy): Latencies {
+    let l = this.latency.get(p);
+    if (l === undefined) this.latency.set(p, (l = latencies(p, this.of(p))));
+    return l;
+  }
+}
+
+interface Latencies {
+  mean: number;
+  values: Record<string, number>;
+}
+
 /** Latency percentiles from the policy's histogram; the summary's where the policy has no accessor. */
-function latencies(p: Policy, m: PolicyMetrics): { mean: number; values: Record<string, number> } {
+function latencies(p: Policy, m: PolicyMetrics): Latencies {
   const fromHistogram = (p as { latencyPercentiles?: (ps: readonly number[]) => number[] | undefined }).latencyPercentiles?.(
     PERCENTILES,
   );
@@ -40,9 +64,9 @@ function latencies(p: Policy, m: PolicyMetrics): { mean: number; values: Record<
   return { mean: Math.round(l.mean), values };
 }
 
-function sum(ps: readonly Policy[], kinds: ReadonlySet<string>, read: (m: PolicyMetrics) => number): number {
+function sum(r: Reads, ps: readonly Policy[], kinds: ReadonlySet<string>, read: (m: PolicyMetrics) => number): number {
   let n = 0;
-  for (const p of ps) if (kinds.has(p.kind)) n += read(p.metrics());
+  for (const p of ps) if (kinds.has(p.kind)) n += read(r.of(p));
   return n;
 }
 
@@ -52,22 +76,22 @@ const TIMEOUT = new Set(['timeout']);
  * One `HystrixCommand`. `breaker` supplies the execution counts, `total` (the breaker itself, or
  * the pipeline holding it) the caller's view: total latency, fallbacks, errors thrown.
  */
-function command(breaker: Policy, total: Policy, group: string, threadPool: string, inner: readonly Policy[], now: number): object {
-  const b = breaker.metrics();
-  const t = total === breaker ? b : total.metrics();
+function command(r: Reads, breaker: Policy, total: Policy, group: string, threadPool: string, inner: readonly Policy[], now: number): object {
+  const b = r.of(breaker);
+  const t = r.of(total);
   // The breaker's metrics count every error its caller got as a failure: inner timeouts and
   // local rejections (a full bulkhead) included. Hystrix counts those apart.
-  const timeouts = Math.min(b.failures, sum(inner, TIMEOUT, (m) => m.timeouts));
-  const rejected = Math.min(b.failures - timeouts, sum(inner, POOL_KINDS, (m) => m.rejections));
+  const timeouts = Math.min(b.failures, sum(r, inner, TIMEOUT, (m) => m.timeouts));
+  const rejected = Math.min(b.failures - timeouts, sum(r, inner, POOL_KINDS, (m) => m.rejections));
   const requestCount = b.successes + b.failures;
   const errorCount = requestCount - b.successes;
   const state = b.state;
-  const exec = latencies(breaker, b);
-  const tot = total === breaker ? exec : latencies(total, t);
+  const exec = r.latencies(breaker);
+  const tot = r.latencies(total);
   const timeoutPolicy = inner.find((p) => p.kind === 'timeout') as { durationMs?: unknown } | undefined;
   const timeoutMs = typeof timeoutPolicy?.durationMs === 'number' ? timeoutPolicy.durationMs : 0;
   const pool = inner.find((p) => POOL_KINDS.has(p.kind));
-  const poolMetrics = pool?.metrics();
+  const poolMetrics = pool === undefined ? undefined : r.of(pool);
   const maxConcurrent = (pool as { maxConcurrent?: unknown } | undefined)?.maxConcurrent;
   return {
     type: 'HystrixCommand',
@@ -125,8 +149,8 @@ function command(breaker: Policy, total: Policy, group: string, threadPool: stri
   };
 }
 
-function threadPool(p: Policy, now: number): object {
-  const m = p.metrics();
+function threadPool(r: Reads, p: Policy, now: number): object {
+  const m = r.of(p);
   const max = (p as { maxConcurrent?: unknown }).maxConcurrent;
   const size = typeof max === 'number' ? max : (m.limit ?? 0);
   return {
@@ -156,6 +180,7 @@ function threadPool(p: Policy, now: number): object {
  */
 export function hystrixMessages(registry: RegistryView, now: number = Date.now()): object[] {
   const { list, parent } = topology(registry);
+  const r = new Reads();
   const commands: object[] = [];
   const pools: object[] = [];
   for (const p of list) {
@@ -164,16 +189,16 @@ export function hystrixMessages(registry: RegistryView, now: number = Date.now()
       const inside = pipe === undefined ? [] : flatten(pipe);
       const inner = inside.slice(inside.indexOf(p) + 1);
       const pool = inside.find((x) => POOL_KINDS.has(x.kind));
-      commands.push(command(p, p, pipe?.name ?? p.name, pool?.name ?? p.name, inner, now));
+      commands.push(command(r, p, p, pipe?.name ?? p.name, pool?.name ?? p.name, inner, now));
     } else if (p.kind === 'pipeline') {
       const inside = flatten(p);
       const breaker = inside.find((x) => x.kind === 'circuitBreaker');
       if (breaker === undefined) continue;
       const inner = inside.slice(inside.indexOf(breaker) + 1);
       const pool = inside.find((x) => POOL_KINDS.has(x.kind));
-      commands.push(command(breaker, p, parent.get(p)?.name ?? p.name, pool?.name ?? p.name, inner, now));
+      commands.push(command(r, breaker, p, parent.get(p)?.name ?? p.name, pool?.name ?? p.name, inner, now));
     }
-    if (POOL_KINDS.has(p.kind)) pools.push(threadPool(p, now));
+    if (POOL_KINDS.has(p.kind)) pools.push(threadPool(r, p, now));
   }
   return [...commands, ...pools];
 }

@@ -33,7 +33,7 @@ class Feed {
   readonly clients = new Set<ServerResponse>();
   private timer: unknown = undefined;
   /** The last message, sent at once to a connection that joins between ticks. */
-  private last: string | undefined = undefined;
+  private last: Buffer | undefined = undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -57,9 +57,10 @@ class Feed {
     this.idle();
   }
 
-  /** Writes `text` to every client (a state change between ticks). */
-  broadcast(text: string): void {
-    for (const res of this.clients) write(res, text, this);
+  /** Writes `text` to every client (a state change between ticks), encoded once for all. */
+  broadcast(text: string | Buffer): void {
+    const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+    for (const res of this.clients) write(res, bytes, this);
   }
 
   /** Ends every connection. */
@@ -85,13 +86,14 @@ class Feed {
       // A policy whose metrics() throws must not end the stream: say so and try next tick.
       text = `event: error\ndata: ${JSON.stringify(String(error))}\n\n`;
     }
-    this.last = text;
-    this.broadcast(text);
+    const bytes = Buffer.from(text);
+    this.last = bytes;
+    this.broadcast(bytes);
     if (this.clients.size > 0) this.timer = this.clock.setTimeout(this.tick, this.everyMs);
   };
 }
 
-function write(res: ServerResponse, text: string, feed: Feed): void {
+function write(res: ServerResponse, text: Buffer, feed: Feed): void {
   if (res.writableEnded || res.destroyed) return;
   if (res.writableLength > MAX_BUFFERED) {
     res.destroy(); // its 'close' removes it from the feed
