@@ -24,7 +24,7 @@ export type {
   CommonOptions,
   MetricsOption,
   RegistryLike,
-} from './policy-base.js';
+} from './contract.js';
 export type { LatencySummary } from './metrics/histogram.js';
 export { PolicyEmitter } from './events.js';
 export type { CommonEvents, ListenerErrorEvent, ListenerMap } from './events.js';
