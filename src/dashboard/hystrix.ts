@@ -8,7 +8,7 @@
  * @internal
  * @module
  */
-import type { Policy, PolicyMetrics } from '../policy.js';
+import type { Policy, PolicyMetrics } from '../contract.js';
 import { membersOf, topology, type RegistryView } from './model.js';
 
 /** The percentiles Hystrix reports, as its JSON keys. */

@@ -17,7 +17,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import type { Policy } from '../policy.js';
+import type { Policy } from '../contract.js';
 import { buildSnapshot } from './model.js';
 import { dashboardOptions, serveOptions, type ResolvedDashboardOptions } from './options.js';
 import { APP_CSS, APP_JS, CSP, pageHtml } from './page.js';

@@ -5,7 +5,7 @@
  * @internal
  * @module
  */
-import type { Policy, PolicyMetrics } from '../policy.js';
+import type { Policy, PolicyMetrics } from '../contract.js';
 
 /** The registry methods the dashboard reads. */
 export interface RegistryView {

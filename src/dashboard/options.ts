@@ -5,7 +5,8 @@
  * @module
  */
 import { type Clock, isClock, systemClock } from '../clock.js';
-import { num, optionsObject, rangeError, show, typeError } from '../validate.js';
+import { checkKnown } from '../known-options.js';
+import { num, optionsObject, rangeError, typeError } from '../validate.js';
 
 /** What every dashboard option resolves to. @internal */
 export interface ResolvedDashboardOptions {
@@ -23,53 +24,6 @@ export interface ResolvedServeOptions extends ResolvedDashboardOptions {
 
 const DASHBOARD_OPTIONS = ['token', 'intervalMs', 'maxConnections', 'clock'] as const;
 const SERVE_OPTIONS = [...DASHBOARD_OPTIONS, 'port', 'host'] as const;
-/** Option names users bring from elsewhere, and ours. */
-const HINTS: Readonly<Record<string, string>> = {
-  interval: 'intervalMs',
-  refreshMs: 'intervalMs',
-  delay: 'intervalMs',
-  maxClients: 'maxConnections',
-  connections: 'maxConnections',
-  auth: 'token',
-  password: 'token',
-  secret: 'token',
-  hostname: 'host',
-};
-
-/** Edit distance, for "did you mean" (option names are short). */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j] as number;
-      row[j] = Math.min(cur + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length] as number;
-}
-
-function refuseUnknown(policy: string, o: Readonly<Record<string, unknown>>, known: readonly string[]): void {
-  for (const key of Object.keys(o)) {
-    if (known.includes(key)) continue;
-    let hint = HINTS[key];
-    if (hint === undefined || !known.includes(hint)) {
-      let best = Infinity;
-      hint = undefined;
-      for (const k of known) {
-        const d = distance(key.toLowerCase(), k.toLowerCase());
-        if (d < best && d <= Math.max(2, Math.floor(k.length / 3))) {
-          best = d;
-          hint = k;
-        }
-      }
-    }
-    throw new TypeError(`${policy}: unknown option ${show(key)}${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`);
-  }
-}
-
 function token(policy: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') typeError(policy, 'token', 'a string', value);
@@ -95,14 +49,14 @@ function common(policy: string, o: Readonly<Record<string, unknown>>): ResolvedD
 /** Validates `dashboard`'s options. @internal */
 export function dashboardOptions(value: unknown): ResolvedDashboardOptions {
   const o = optionsObject('dashboard', value);
-  refuseUnknown('dashboard', o, DASHBOARD_OPTIONS);
+  checkKnown('dashboard', o, DASHBOARD_OPTIONS);
   return Object.freeze(common('dashboard', o));
 }
 
 /** Validates `serveDashboard`'s options. @internal */
 export function serveOptions(value: unknown): ResolvedServeOptions {
   const o = optionsObject('serveDashboard', value);
-  refuseUnknown('serveDashboard', o, SERVE_OPTIONS);
+  checkKnown('serveDashboard', o, SERVE_OPTIONS);
   const host = o['host'] === undefined ? '127.0.0.1' : o['host'];
   if (typeof host !== 'string') typeError('serveDashboard', 'host', 'a string', host);
   if (host.length === 0) rangeError('serveDashboard', 'host', 'a non-empty string', host);
