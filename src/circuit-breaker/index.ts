@@ -124,9 +124,31 @@ export class CircuitBreakerPolicy extends BreakerMachine {
     }
     if (this.st === HALF_OPEN && this.permits > 0) {
       this.admitTrial();
-      return this.run(fn, ctx);
+      return this.storeSession === undefined ? this.run(fn, ctx) : this.sharedTrial(fn, ctx);
     }
     return this.refuse(now);
+  }
+
+  /** A half-open trial under a shared store: it runs only on a lease from the fleet. */
+  private sharedTrial<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
+    const shared = this.storeSession as NonNullable<typeof this.storeSession>;
+    const gen = this.gen;
+    const granted = shared.acquireTrial();
+    if (granted === true) return this.run(fn, ctx);
+    if (granted === false) {
+      this.untrial();
+      return this.refuse(NaN);
+    }
+    return granted.then((ok) => {
+      if (gen === this.gen && !this.disposed) {
+        if (ok) return this.run(fn, ctx);
+        this.untrial();
+        return this.refuse<T>(NaN);
+      }
+      // The state moved while the store answered: give the lease back, admit by the new state.
+      if (ok) shared.trialEnded(false, true);
+      return this[RUN](fn, ctx);
+    });
   }
 
   private refuse<T>(now: number): Promise<T> {

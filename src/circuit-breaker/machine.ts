@@ -9,6 +9,7 @@ import type { BackoffIterator } from '../backoff.js';
 import { PolicyBase } from '../policy.js';
 import { MAX_TIMER_MS, type Resolved, resolve } from './options.js';
 import type { CircuitBreakerSnapshot, CircuitState, RestoredState } from './state.js';
+import { type CircuitStoreBreaker, type CircuitStoreSession, SharedWindow } from './store.js';
 import type { HealthWindow } from './windows.js';
 
 /**
@@ -31,6 +32,10 @@ export interface CircuitBreakerEvents {
   success: { readonly durationMs: number; readonly slow: boolean };
   failure: { readonly error?: unknown; readonly result?: unknown; readonly durationMs: number; readonly slow: boolean };
   rejected: { readonly state: CircuitState };
+  /** A shared store could not be reached (once per outage); the breaker goes on from local state. */
+  storeError: { readonly error: unknown };
+  /** The shared store answers again after a `storeError`. */
+  storeRecovered: Record<string, never>;
 }
 
 /**
@@ -74,6 +79,8 @@ export abstract class BreakerMachine extends PolicyBase<CircuitBreakerEvents> {
   /** @internal Half-open: trial slots left, trials running. */
   protected permits = 0;
   /** @internal */ protected trials = 0;
+  /** @internal The shared store's session; `undefined` for the in-memory default. */
+  protected readonly storeSession: CircuitStoreSession | undefined;
   private trialSuccesses = 0;
   private slowTrials = 0;
   private openings = 0;
@@ -98,8 +105,9 @@ export abstract class BreakerMachine extends PolicyBase<CircuitBreakerEvents> {
     super('circuitBreaker', raw);
     const o = resolve(raw);
     this.o = o;
-    this.health = o.window;
     this.lastOpenMs = o.openMs;
+    this.storeSession = o.store?.attach(this.storeView());
+    this.health = this.storeSession === undefined ? o.window : new SharedWindow(o.window, this.storeSession);
     if (o.initial !== undefined) this.restore(o.initial);
   }
 
@@ -191,14 +199,66 @@ export abstract class BreakerMachine extends PolicyBase<CircuitBreakerEvents> {
   /** @internal */
   protected override onDispose(): void {
     this.clearTimers();
+    this.storeSession?.dispose();
+  }
+
+  /** What a shared store sees of this breaker. */
+  private storeView(): CircuitStoreBreaker {
+    const self = this;
+    return Object.freeze({
+      name: this.name,
+      clock: this.clock,
+      config: this.o.shared as NonNullable<Resolved['shared']>,
+      get state(): CircuitState {
+        return self.state;
+      },
+      impose: (state: Exclude<CircuitState, 'isolated'>, retryAfterMs: number): void => this.impose(state, retryAfterMs),
+      storeEvent: (event: 'storeError' | 'storeRecovered', error?: unknown): void => {
+        if (this.disposed || !this.events.has(event)) return;
+        if (event === 'storeError') this.events.emit('storeError', { error });
+        else this.events.emit('storeRecovered', {});
+      },
+    });
+  }
+
+  /** A state decided by the shared store. Isolation is this process's own and wins. */
+  private impose(state: Exclude<CircuitState, 'isolated'>, retryAfterMs: number): void {
+    if (this.disposed || this.st === ISOLATED) return;
+    if (state === 'closed') {
+      if (this.st !== CLOSED) this.toClosed();
+    } else if (state === 'halfOpen') {
+      if (this.st !== HALF_OPEN) this.toHalfOpen(this.clock.now());
+    } else {
+      const now = this.clock.now();
+      const ms = Math.min(MAX_TIMER_MS, Math.max(0, retryAfterMs));
+      // Already open: only the time left moves (another process reopened it).
+      const from = this.st === OPEN ? OPEN : this.switchTo(OPEN);
+      if (from !== OPEN) this.openings++;
+      this.openUntil = now + ms;
+      if (this.openTimer !== undefined) this.clock.clearTimeout(this.openTimer);
+      this.openTimer = this.clock.setTimeout(this.onOpenEnd, ms);
+      this.announce(from, now);
+    }
+  }
+
+  /** Gives back a trial slot the shared store refused. @internal */
+  protected untrial(): void {
+    this.trials--;
+    this.permits++;
+    if (this.trials === 0 && this.hungTimer !== undefined) {
+      this.clock.clearTimeout(this.hungTimer);
+      this.hungTimer = undefined;
+    }
   }
 
   /** A half-open trial ended without failing: a success, or (`neither`) no verdict. @internal */
   protected trialEnded(slow: boolean, neither: boolean): void {
     this.trials--;
+    // A shared store that can reach the fleet decides when the trials close the breaker.
+    const remote = this.storeSession !== undefined && this.storeSession.trialEnded(slow, neither);
     if (neither) {
       this.permits++;
-    } else {
+    } else if (!remote) {
       this.trialSuccesses++;
       if (slow) this.slowTrials++;
       if (this.trialSuccesses >= this.o.halfOpenCalls) {
@@ -263,7 +323,9 @@ export abstract class BreakerMachine extends PolicyBase<CircuitBreakerEvents> {
   }
 
   private announce(from: number, now: number): void {
-    if (from === this.st || !this.events.has('stateChange')) return;
+    if (from === this.st) return;
+    if (this.storeSession !== undefined) this.storeSession.transitioned(NAMES[from] as CircuitState, NAMES[this.st] as CircuitState);
+    if (!this.events.has('stateChange')) return;
     this.events.emit('stateChange', {
       from: NAMES[from] as CircuitState,
       to: NAMES[this.st] as CircuitState,
