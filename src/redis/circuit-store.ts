@@ -340,7 +340,8 @@ class Session implements CircuitStoreSession {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }
-    const batches = this.pending;
+    // A copy: outcomes recorded while this flush is out go into `pending` and must stay there.
+    const batches = this.pending.slice();
     if (batches.length === 0 && !poll) return;
     if (!this.online && this.unsettled > 0) {
       // A command of this outage is still queued in the client: wait for it, send nothing new.
