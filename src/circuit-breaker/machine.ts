@@ -204,6 +204,7 @@ export abstract class BreakerMachine extends PolicyBase<CircuitBreakerEvents> {
 
   /** What a shared store sees of this breaker. */
   private storeView(): CircuitStoreBreaker {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     return Object.freeze({
       name: this.name,

@@ -113,11 +113,11 @@ function ioRedis(c: IoRedisLike): Commands {
       const channels = new Set<string>();
       let closed = false;
       // ioredis re-subscribes by itself after a reconnect; 'ready' says it is back.
-      sub.on('message', ((channel: string, message: string) => onMessage(channel, message)) as never);
-      sub.on('ready', (() => onReady(true)) as never);
-      sub.on('close', (() => onReady(false)) as never);
+      sub.on('message', ((channel: string, message: string) => onMessage(channel, message)));
+      sub.on('ready', (() => onReady(true)));
+      sub.on('close', (() => onReady(false)));
       // Without a listener ioredis prints every connection error; the stores report outages.
-      sub.on('error', (() => undefined) as never);
+      sub.on('error', (() => undefined));
       return {
         subscribe: (ch) => {
           channels.add(ch);
@@ -127,10 +127,12 @@ function ioRedis(c: IoRedisLike): Commands {
           channels.delete(ch);
           return closed ? Promise.resolve() : sub.unsubscribe(ch);
         },
-        close: async () => {
-          if (closed) return;
-          closed = true;
-          sub.disconnect();
+        close: () => {
+          if (!closed) {
+            closed = true;
+            sub.disconnect();
+          }
+          return Promise.resolve();
         },
       };
     },
@@ -147,10 +149,10 @@ function nodeRedis(c: NodeRedisLike): Commands {
       let closed = false;
       const channels = new Set<string>();
       const listener = (message: string, channel: string): void => onMessage(channel, message);
-      sub.on('ready', (() => onReady(true)) as never);
-      sub.on('end', (() => onReady(false)) as never);
-      sub.on('reconnecting', (() => onReady(false)) as never);
-      sub.on('error', (() => undefined) as never);
+      sub.on('ready', (() => onReady(true)));
+      sub.on('end', (() => onReady(false)));
+      sub.on('reconnecting', (() => onReady(false)));
+      sub.on('error', (() => undefined));
       const connected = sub.connect().then(
         () => true,
         () => false,

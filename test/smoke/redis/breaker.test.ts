@@ -4,6 +4,7 @@ import { circuitBreaker, type CircuitBreakerPolicy, type CircuitState } from '..
 import { redisCircuitStore, type RedisCircuitStore } from '../../../src/redis/index.js';
 import { type RedisServer, startRedis, sleep, within } from './server.js';
 import { type Client, type ClientKind, connect, kinds } from './clients.js';
+import { expectNoLeaks, resourcesNow } from './leaks.js';
 
 const SYNC = 20;
 const FLUSH = 10;
@@ -19,9 +20,12 @@ afterAll(async () => {
 });
 
 const cleanups: (() => Promise<void> | void)[] = [];
+let before = resourcesNow();
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
   await server.command('FLUSHALL');
+  await expectNoLeaks(server, before);
+  before = resourcesNow();
 });
 
 async function client(kind: ClientKind): Promise<Client> {
@@ -240,7 +244,7 @@ describe('bad input', () => {
     expect(() => redisCircuitStore({} as never)).toThrow('redisCircuitStore: client is required');
     expect(() => redisCircuitStore({ client: {} as never })).toThrow(/client must be an ioredis or node-redis client/);
     const s = store(await client('ioredis'));
-    expect(() => redisCircuitStore({ client: {} as never, syncMs: 0 } as never)).toThrow(TypeError);
+    expect(() => redisCircuitStore({ client: {} as never, syncMs: 0 })).toThrow(TypeError);
     expect(() => circuitBreaker({ store: s })).toThrow(/a shared store needs an explicit name/);
     expect(() => circuitBreaker({ name: 'c', store: s, window: { type: 'consecutive', failures: 2 } })).toThrow(TypeError);
     const c = await client('ioredis');

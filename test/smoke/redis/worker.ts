@@ -33,7 +33,7 @@ async function handle(m: Msg): Promise<void> {
   } else if (m.op === 'limiter') {
     client = new Redis({ port: m.port, host: '127.0.0.1', lazyConnect: true });
     await client.connect();
-    limiter = redisRateLimiter({ client, ...(m.options as never) });
+    limiter = redisRateLimiter({ client, ...m.options } as never);
     send({ ev: 'ready' });
   } else if (m.op === 'call') {
     const b = breaker as CircuitBreakerPolicy;
