@@ -10,6 +10,7 @@
  */
 import type { CircuitStore, CircuitStoreBreaker, CircuitStoreSession } from '../circuit-breaker/store.js';
 import type { CircuitState } from '../circuit-breaker/state.js';
+import { checkKnown } from '../known-options.js';
 import { num, optionsObject, optStr, show } from '../validate.js';
 import { bounded, type Commands, commandsFor, type RedisClient, type Subscriber } from './client.js';
 import { BREAKER } from './scripts.js';
@@ -467,11 +468,7 @@ class Session implements CircuitStoreSession {
  */
 export function redisCircuitStore(options: RedisCircuitStoreOptions): RedisCircuitStore {
   const o = optionsObject(P, options);
-  for (const k of Object.keys(o)) {
-    if (!['client', 'prefix', 'syncMs', 'flushMs', 'commandTimeoutMs'].includes(k)) {
-      throw new TypeError(`${P}: unknown option ${show(k)}`);
-    }
-  }
+  checkKnown(P, o, ['client', 'prefix', 'syncMs', 'flushMs', 'commandTimeoutMs']);
   if (o['client'] === undefined) throw new TypeError(`${P}: client is required (an ioredis or node-redis client), got undefined`);
   const cmds = commandsFor(P, o['client']);
   const ms = { min: 1, max: 2_147_483_647 };

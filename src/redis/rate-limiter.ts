@@ -5,10 +5,14 @@
  */
 import { RateLimitedError } from '../errors.js';
 import { FAILURES, SUCCESSES } from '../metrics/rolling-window.js';
-import { type CommonOptions, type Ctx, type Fn, type PolicyMetrics, PolicyBase, RUN, disposedError, invoke } from '../policy.js';
-import { Waiter, WaitingRoom } from '../queue.js';
+import { type Ctx, type Fn, RUN, invoke } from '../internal/run.js';
+import type { CommonOptions, PolicyMetrics } from '../contract.js';
+import { PolicyBase, disposedError } from '../policy-base.js';
+import { Waiter, WaitingRoom } from '../internal/waiting-room.js';
+import { describePolicy } from '../internal/descriptor.js';
+import { checkKnown } from '../known-options.js';
 import { type RateLimiterEvents, type RateLimiterPolicy, rateLimiter } from '../rate-limiter.js';
-import { callerAborted } from '../token.js';
+import { callerAborted } from '../internal/token.js';
 import { num, oneOf, optionsObject, optStr, show } from '../validate.js';
 import { bounded, type Commands, commandsFor, type RedisClient } from './client.js';
 import { SLIDING_WINDOW, TOKEN_BUCKET } from './scripts.js';
@@ -73,6 +77,12 @@ export interface RedisRateLimiterEvents extends RateLimiterEvents {
   storeRecovered: Record<string, never>;
 }
 
+const REDIS_RATE_LIMITER = describePolicy({
+  kind: 'rateLimiter',
+  events: { rejected: 'error', storeError: 'error', storeRecovered: 'information' },
+  gauges: { queued: (p: RedisRateLimiterPolicy) => p.queued },
+});
+
 class Queued extends Waiter {
   deadline = 0;
 }
@@ -109,7 +119,7 @@ export class RedisRateLimiterPolicy extends PolicyBase<RedisRateLimiterEvents> {
   /** @internal Use {@link redisRateLimiter}. */
   constructor(options: RedisRateLimiterOptions) {
     const o = optionsObject(P, options);
-    for (const k of Object.keys(o)) if (!KNOWN.includes(k)) throw new TypeError(`${P}: unknown option ${show(k)}`);
+    checkKnown(P, o, KNOWN);
     if (o['client'] === undefined) throw new TypeError(`${P}: client is required (an ioredis or node-redis client), got undefined`);
     const cmds = commandsFor(P, o['client']);
     const name = optStr(P, 'name', o['name']);
@@ -136,7 +146,7 @@ export class RedisRateLimiterPolicy extends PolicyBase<RedisRateLimiterEvents> {
       makeLocal = (clock) =>
         rateLimiter({ algorithm, limit: Math.max(1, Math.floor(limit / share)), windowMs, maxWaitMs, clock: clock as never, metrics: false });
     }
-    super('rateLimiter', o);
+    super(REDIS_RATE_LIMITER, o);
     this.algorithm = algorithm;
     this.maxWaitMs = maxWaitMs;
     this.whenDown = whenDown;
