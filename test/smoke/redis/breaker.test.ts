@@ -96,6 +96,22 @@ describe.each(kinds)('redisCircuitStore with %s', (kind) => {
     expect(seenB).toEqual(['open', 'halfOpen', 'closed']);
   });
 
+  it('a trial lease not released within halfOpenMaxDurationMs reopens the breaker fleet-wide', async () => {
+    const extra = { openDurationMs: 100, halfOpenMaxDurationMs: 100 };
+    const a = breaker(store(await client(kind)), 'hung', extra);
+    const b = breaker(store(await client(kind)), 'hung', extra);
+    await sleep(SYNC);
+    for (let i = 0; i < 4; i++) await a.execute(fail).catch(() => undefined);
+    await within(100 + FLUSH + SYNC + MARGIN, () => a.state === 'halfOpen' && b.state === 'halfOpen');
+    const seenB = states(b);
+    // A trial that never ends: its lease expires after 100 ms.
+    let release!: () => void;
+    const hung = a.execute(() => new Promise<number>((r) => (release = () => r(1))));
+    await within(100 + SYNC + MARGIN, () => seenB.includes('open'));
+    release();
+    await hung;
+  });
+
   it('works on after SCRIPT FLUSH (NOSCRIPT: the script is sent again)', async () => {
     const a = breaker(store(await client(kind)), 'flushed');
     const errors: unknown[] = [];
