@@ -1,6 +1,7 @@
 // breakwater/fetch: what resilientFetch's standard pipeline adds to a real HTTP round trip, side
 // by side with a raw fetch and with ky (default retry) doing the same requests (issue #13).
 //
+/* global fetch, AbortController -- Node 20 globals */
 // The server runs in a child process (so its work does not share the client's event loop) and
 // keeps connections alive; every case reads the whole body, as real code does.
 import { spawn } from 'node:child_process';

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import type { AttemptContext } from './policy-base.js';
+import type { AttemptContext } from './contract.js';
 import { callersOf, ownerOf, sharingSignal, type Token } from './internal/token.js';
 
 const MARKS_KEY = Symbol.for('breakwater.nonIdempotent');

@@ -24,7 +24,7 @@ export type {
   CommonOptions,
   MetricsOption,
   RegistryLike,
-} from './policy-base.js';
+} from './contract.js';
 export type { LatencySummary } from './metrics/histogram.js';
 export { PolicyEmitter } from './events.js';
 export type { CommonEvents, ListenerErrorEvent, ListenerMap } from './events.js';
@@ -84,6 +84,7 @@ export type {
   WindowOption,
   WindowSnapshot,
 } from './circuit-breaker/index.js';
+export type { CircuitStore, CircuitStoreBreaker, CircuitStoreSession, SharedBreakerConfig } from './circuit-breaker/store.js';
 
 // Limits and chaos
 export { bulkhead, BulkheadPolicy } from './bulkhead.js';

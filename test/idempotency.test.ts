@@ -10,7 +10,7 @@ import { backoff } from '../src/backoff.js';
 import { markNonIdempotent } from '../src/idempotency.js';
 import { isBreakwaterError } from '../src/errors.js';
 import { ManualClock } from '../src/testing/index.js';
-import type { AttemptContext, Policy } from '../src/policy-base.js';
+import type { AttemptContext, Policy } from '../src/contract.js';
 
 class Boom extends Error {}
 const quick = backoff.constant(10);

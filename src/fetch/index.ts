@@ -16,7 +16,7 @@
 import { markNonIdempotent, markOutcome } from '../idempotency.js';
 import type { Clock } from '../clock.js';
 import { isClock } from '../clock.js';
-import type { AttemptContext, MetricsOption, Policy, RegistryLike } from '../policy-base.js';
+import type { AttemptContext, MetricsOption, Policy, RegistryLike } from '../contract.js';
 import { optBool, optionsObject, optStr, typeError, rangeError } from '../validate.js';
 import { HttpStatusError } from './errors.js';
 import { refuseUnknown } from './options.js';

@@ -11,7 +11,7 @@ import { bulkhead } from '../bulkhead.js';
 import { isBreakwaterError } from '../errors.js';
 import { pipeline, type Pipeline } from '../pipeline.js';
 import type { Clock } from '../clock.js';
-import type { MetricsOption, Policy, RegistryLike } from '../policy-base.js';
+import type { MetricsOption, Policy, RegistryLike } from '../contract.js';
 import { retry, type RetryPolicy } from '../retry.js';
 import { RetryBudget, retryBudget } from '../retry-budget.js';
 import { timeout } from '../timeout.js';
