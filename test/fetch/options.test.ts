@@ -108,3 +108,16 @@ describe('resilientFetch options', () => {
     await expect(http('http://127.0.0.1:1/')).rejects.toThrow(TypeError);
   });
 });
+
+describe('runs anywhere', () => {
+  it('imports no node: module (nor anything outside the package)', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const dir = new URL('../../src/fetch/', import.meta.url);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      const imports = [...readFileSync(new URL(f, dir), 'utf8').matchAll(/^(?:import|export|\})[^\n]*from '([^']+)'/gm)].map((m) => m[1]);
+      for (const i of imports) expect(i, `${f} imports ${i}`).toMatch(/^\.\.?\//);
+    }
+  });
+});
