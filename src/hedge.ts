@@ -9,7 +9,6 @@ import { callerAborted, type Subscription, Token } from './token.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
 import { type Deadline, DeadlineQueue } from './deadlines.js';
-import { metricsTime } from './clock.js';
 import { num, optionsObject, rangeError, typeError } from './validate.js';
 
 /**
@@ -106,8 +105,6 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
    * deadlines come in call order, so a call costs no `setTimeout`/`clearTimeout` of its own.
    */
   private readonly waiting: DeadlineQueue<Run<unknown>>;
-  /** Time for deadlines: with systemClock the turn's time, as Node's `setTimeout` uses. */
-  private readonly time: () => number;
 
   /** @internal Use {@link hedge}. */
   constructor(options: HedgeOptions) {
@@ -122,7 +119,6 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     this.maxHedges = o['maxHedges'] === undefined ? 1 : num(p, 'maxHedges', o['maxHedges'], { min: 0, integer: true });
     this.attempts = 1 + this.maxHedges;
     this.budget = optBudget(p, o['budget']);
-    this.time = metricsTime(this.clock);
     this.waiting = new DeadlineQueue<Run<unknown>>(this.clock, (run) => {
       if (!run.done) this.launch(run);
     });
@@ -182,7 +178,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     if (delay === 0) {
       if (!run.done) this.launch(run);
     } else if (delay !== Infinity && !run.done) {
-      this.waiting.push(run as Run<unknown>, this.time() + delay);
+      this.waiting.push(run as Run<unknown>, this.clock.now() + delay);
     }
     return true;
   }

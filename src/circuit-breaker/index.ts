@@ -10,7 +10,7 @@ import { handlesError, handlesResult } from '../handle.js';
 import { FAILURES, SLOW_CALLS, SUCCESSES } from '../metrics/rolling-window.js';
 import { type Ctx, type Fn, OBSERVE, type Outcome, type PolicyMetrics, RUN, disposedError, invoke } from '../policy.js';
 import { type Token, callerAborted } from '../token.js';
-import { atEndOfTurn, metricsTime, systemClock, turnNow } from '../clock.js';
+import { atEndOfTurn, metricsTime, turnNow, turnTimeOf } from '../clock.js';
 import { optionsObject } from '../validate.js';
 import { BreakerMachine, CLOSED, HALF_OPEN, ISOLATED, NAMES, OPEN } from './machine.js';
 import type { CircuitBreakerOptions } from './options.js';
@@ -75,7 +75,7 @@ export class CircuitBreakerPolicy extends BreakerMachine {
   private readonly forgetTurn = (): void => {
     this.turnHandlers = undefined;
   };
-  /** Time for metrics is the turn clock: the clock is systemClock. */
+  /** Time for metrics is the turn clock (the clock offers it: systemClock). */
   private readonly turnClock: boolean;
   /** {@link listening}'s answer, and the emitter's listener version it was read at. */
   private outcomeListeners = false;
@@ -86,7 +86,7 @@ export class CircuitBreakerPolicy extends BreakerMachine {
     super(optionsObject('circuitBreaker', options));
     this.exact = this.o.slowMs !== Infinity;
     this.cheapNow = metricsTime(this.clock);
-    this.turnClock = this.clock === systemClock;
+    this.turnClock = turnTimeOf(this.clock) === turnNow;
   }
 
   /** @internal */
@@ -264,13 +264,12 @@ export class CircuitBreakerPolicy extends BreakerMachine {
     // The rare verdicts have their own method, so this hot one stays small enough for the JIT to
     // inline what it calls.
     if (verdict === ABORTED || verdict === LOCAL) return this.uncounted(verdict, gen, started, what);
-    // One end-time read serves the window, the slow check, metrics and events. Slow calls need
-    // exact durations and read the policy's own clock. The time window places outcomes in
-    // buckets of `durationMs / buckets` (a second by default): the turn clock's precision — the
-    // time at the start of the event-loop turn, as Node's own timers use — is ample there, as
-    // for metrics and events (and any clock but systemClock is read exactly anyway).
+    // Slow calls need exact durations: one read of the policy's own clock serves the slow check,
+    // the window, metrics and events. Otherwise metrics and events make do with the coarse turn
+    // time (a latency within one event-loop turn of the true one), and a time window, which
+    // places outcomes by time, reads the policy's clock itself below.
     const timed = started === started;
-    const now = this.exact ? this.clock.now() : timed || this.health.needsClock ? this.cheapNow() : NaN;
+    const now = this.exact ? this.clock.now() : timed ? this.cheapNow() : NaN;
     const durationMs = timed ? now - started : 0;
     const slow = durationMs >= this.o.slowMs;
     if (this.window !== undefined) this.recordRan(what, started, now, slow);
@@ -280,11 +279,19 @@ export class CircuitBreakerPolicy extends BreakerMachine {
     // A call admitted under an older generation (another state, or before a reset) never decides.
     if (gen !== this.gen || this.disposed) return;
     if (this.st === CLOSED) {
-      if (this.health.record(failure, slow, now)) this.toOpen();
+      if (this.health.needsClock && !this.exact ? this.judgeByTime(failure, slow) : this.health.record(failure, slow, now)) this.toOpen();
     } else if (this.st === HALF_OPEN) {
       if (failure) this.toOpen();
       else this.trialEnded(slow, false);
     }
+  }
+
+  /**
+   * Records an outcome in a time window at the policy's clock's time (the metrics' turn time may
+   * lag it by a whole turn). Its own method, so `finish` stays small enough to be inlined.
+   */
+  private judgeByTime(failure: boolean, slow: boolean): boolean {
+    return this.health.record(failure, slow, this.clock.now());
   }
 
   /** Metrics of a call that ran: its outcome and latency, and whether it was slow. */
