@@ -61,7 +61,7 @@ const MAX_REPLAY = 10_000;
 /**
  * The state machine under {@link CircuitBreakerPolicy}.
  *
- * @internal
+ * Not exported from the package (the breaker is built by `circuitBreaker()`).
  */
 export abstract class BreakerMachine extends PolicyBase<CircuitBreakerEvents> {
   /** @internal */ protected readonly o: Resolved;
