@@ -12,17 +12,16 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
 /** Real-time tests: the smoke tier. */
 const SMOKE = ['test/smoke/**/*.test.ts', 'test/demo.test.ts', 'test/examples.test.ts', 'test/circuit-breaker/turn-clock.test.ts'];
 
-/** The suites of time-dependent code that run again on stripped Node. */
-const TIMED = [
+/** The suites of time-dependent code that run again on stripped Node: unit tier, then smoke. */
+const TIMED_UNIT = [
   'test/end-of-turn.test.ts',
   'test/deadlines.test.ts',
   'test/timeout.test.ts',
   'test/hedge.test.ts',
   'test/circuit-breaker/windows.test.ts',
-  'test/circuit-breaker/turn-clock.test.ts',
   'test/metrics/**/*.test.ts',
-  'test/smoke/real-time.test.ts',
 ];
+const TIMED_SMOKE = ['test/smoke/real-time.test.ts', 'test/circuit-breaker/turn-clock.test.ts'];
 
 const base = {
   // Any unhandled rejection or uncaught error fails the run (vitest's default), and the
@@ -32,18 +31,23 @@ const base = {
   pool: 'forks' as const,
 };
 
-function stripped(name: string, strip: string): TestProjectInlineConfiguration {
+/** A project of `include` on Node without the globals named in `strip` (comma-separated). */
+function stripped(name: string, include: string[], strip: string): TestProjectInlineConfiguration {
   return {
     test: {
       ...base,
       name,
-      include: TIMED,
+      include,
       env: { BREAKWATER_STRIP: strip },
       setupFiles: ['test/runtime/strip-globals.ts', 'test/setup.ts'],
     },
   };
 }
 
+const NO_IMMEDIATE = 'setImmediate';
+const NO_MACROTASK = 'setImmediate,MessageChannel';
+
+// Project names start with their tier: `vitest run --project 'unit*'` runs the unit tier.
 export default defineConfig({
   test: {
     projects: [
@@ -51,14 +55,16 @@ export default defineConfig({
       {
         test: {
           ...base,
-          name: 'types',
+          name: 'unit:types',
           include: [],
           typecheck: { enabled: true, only: true, include: ['test/types/**/*.test-d.ts'], tsconfig: 'tsconfig.check.json' },
         },
       },
+      stripped('unit:no-setImmediate', TIMED_UNIT, NO_IMMEDIATE),
+      stripped('unit:no-setImmediate-no-MessageChannel', TIMED_UNIT, NO_MACROTASK),
       { test: { ...base, name: 'smoke', include: SMOKE, setupFiles: ['test/setup.ts'], testTimeout: 120000, hookTimeout: 120000 } },
-      stripped('node without setImmediate', 'setImmediate'),
-      stripped('node without setImmediate and MessageChannel', 'setImmediate,MessageChannel'),
+      stripped('smoke:no-setImmediate', TIMED_SMOKE, NO_IMMEDIATE),
+      stripped('smoke:no-setImmediate-no-MessageChannel', TIMED_SMOKE, NO_MACROTASK),
     ],
   },
 });
