@@ -15,7 +15,7 @@ const SMOKE = ['test/smoke/**/*.test.ts', 'test/demo.test.ts', 'test/examples.te
 /** The suites of time-dependent code that run again on stripped Node: unit tier, then smoke. */
 const TIMED_UNIT = [
   'test/end-of-turn.test.ts',
-  'test/deadlines.test.ts',
+  'test/internal/deadline-queue.test.ts',
   'test/timeout.test.ts',
   'test/hedge.test.ts',
   'test/circuit-breaker/windows.test.ts',

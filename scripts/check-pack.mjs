@@ -36,6 +36,7 @@ const POLICY_CLASSES = [
   'RateLimiterPolicy',
   'AdaptiveLimitPolicy',
   'ChaosPolicy',
+  'PolicyPool',
 ];
 
 /** What must never appear in a .d.ts a user's compiler reads (comments are left out first). */

@@ -10,7 +10,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { metrics } from '@opentelemetry/api';
 import { instrumentOpenTelemetry, ATTR } from '../src/opentelemetry/index.js';
-import { createRegistry } from '../src/registry.js';
+import { createRegistry } from '../src/registry/index.js';
 import { bulkhead } from '../src/bulkhead.js';
 import { adaptiveLimit } from '../src/adaptive-limit.js';
 import { ManualClock } from '../src/testing/index.js';

@@ -16,7 +16,7 @@
  * @internal
  * @module
  */
-import { type Clock, atEndOfTurn, turnTimeOf } from './clock.js';
+import { type Clock, atEndOfTurn, turnTimeOf } from '../clock.js';
 
 /** A node of a {@link DeadlineQueue}: the fields the queue keeps on the waiting object itself. */
 export interface Deadline {
