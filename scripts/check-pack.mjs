@@ -127,6 +127,12 @@ if (foreign instanceof TimeoutError) throw new Error('expected two copies');
 if (!isBreakwaterError(foreign, 'ETIMEDOUT')) throw new Error('ESM guard missed a CJS error');
 if (!cjs.isBreakwaterError(new TimeoutError(1), 'ETIMEDOUT')) throw new Error('CJS guard missed an ESM error');
 if (isBreakwaterError(Object.assign(new Error('x'), { code: 'ETIMEDOUT' }))) throw new Error('foreign ETIMEDOUT taken for ours');
+// breakwater/fetch from the tarball: a 503 comes back as the Response once the pipeline gives up.
+const { resilientFetch, HttpStatusError } = await import('breakwater/fetch');
+const rfc = resilientFetch({ fetch: async () => new Response('busy', { status: 503 }), standard: { maxAttempts: 1 } });
+if ((await rfc('http://127.0.0.1:1/')).status !== 503) throw new Error('resilientFetch did not return the 503');
+rfc.dispose();
+if (!isBreakwaterError(new HttpStatusError(new Response(null, { status: 500 })), 'EHTTPSTATUS')) throw new Error('HttpStatusError is not ours');
 console.log('esm consumer ok');
 `,
   );

@@ -8,6 +8,7 @@ import { Ctx, type Fn, invoke, RUN } from './internal/run.js';
 import type { CommonOptions } from './contract.js';
 import { PolicyBase, disposedError } from './policy-base.js';
 import { callerAborted, type Subscription, Token } from './internal/token.js';
+import { isNonIdempotentOutcome, markOutcome, tokenMarked } from './idempotency.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
 import { type Deadline, DeadlineQueue } from './internal/deadline-queue.js';
@@ -74,6 +75,10 @@ class Run<T> implements Deadline {
   /** Attempts started and not yet settled. */
   pending = 0;
   done = false;
+  /** The call's context when it has no token: what the attempts' tokens derive from. */
+  root: object | undefined = undefined;
+  /** An attempt was marked non-idempotent (see `markNonIdempotent`): no further attempt starts. */
+  once = false;
   /** Tokens of unsettled attempts: the first, then the hedges (settled ones are `undefined`). */
   first: Token | undefined = undefined;
   more: Array<Token | undefined> | undefined = undefined;
@@ -146,6 +151,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
       run.resolve = resolve;
       run.reject = reject;
     });
+    if (parent === undefined) run.root = ctx;
     this.budget?.recordAttempt();
     // Any abort of the call's token (the caller, an outer timeout or hedge) ends the call at once;
     // each attempt's child token aborts with it.
@@ -161,7 +167,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
   private launch<T>(run: Run<T>): boolean {
     const n = run.n + 1;
     if (n > 1) {
-      if (this.disposed) return false;
+      if (this.disposed || this.onceMarked(run)) return false;
       if (this.budget !== undefined && !this.budget.tryRetry()) {
         if (this.events.has('budgetExhausted')) this.events.emit('budgetExhausted', { attempt: n });
         return false;
@@ -181,6 +187,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     run.n = n;
     run.pending++;
     const tok = Token.child(run.parent);
+    if (run.root !== undefined) tok.parent = run.root;
     if (n === 1) run.first = tok;
     else (run.more ??= []).push(tok);
     void invoke(run.fn, new Ctx(tok, n, run.key)).then(
@@ -193,6 +200,13 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
       this.waiting.push(run as Run<unknown>, this.clock.now() + delay);
     }
     return true;
+  }
+
+  /** True once any attempt of `run` was marked non-idempotent, running or settled. */
+  private onceMarked<T>(run: Run<T>): boolean {
+    if (run.once) return true;
+    if (tokenMarked(run.first) || run.more?.some(tokenMarked) === true) run.once = true;
+    return run.once;
   }
 
   private delayFor(attempt: number): number {
@@ -225,6 +239,8 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
       this.finish(run, !threw, outcome, tok);
       return;
     }
+    if (!run.once && (tokenMarked(tok) || isNonIdempotentOutcome(outcome))) run.once = true;
+    if (run.once) markOutcome(outcome);
     if (run.n < this.attempts) {
       // A failure starts the next attempt at once; its wait for the delay ends.
       this.waiting.remove(run as Run<unknown>);

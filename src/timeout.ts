@@ -9,6 +9,7 @@ import type { CommonOptions } from './contract.js';
 import { type SettlementSink, SETTLES, rejectThrough } from './internal/settle.js';
 import { PolicyBase, disposedError } from './policy-base.js';
 import { callerAborted, type Subscription, Token } from './internal/token.js';
+import { markOutcome, tokenMarked } from './idempotency.js';
 import { FAILURES, SUCCESSES, TIMEOUTS } from './metrics/rolling-window.js';
 import { num, oneOf, optionsObject } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
@@ -159,6 +160,8 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     // The deadline counts from the policy's clock; metrics from their own, coarser time.
     const started = this.window === undefined ? 0 : this.time();
     const call = new Call(ctx.tok, started, outcome);
+    // Without a token, the call derives from the context (see `markNonIdempotent`).
+    if (ctx.tok === undefined) call.parent = ctx;
     // The resolvers land on the call itself: no executor closure per call.
     const promise = promiseFor<T>(call);
     this.deadlines.push(call, this.clock.now() + this.durationMs);
@@ -196,6 +199,8 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   private deadline(call: Call): void {
     const ms = this.durationMs;
     const error = (call.timedOut = new TimeoutError(ms));
+    // The work may have reached the server: a non-idempotent attempt's timeout is not repeated.
+    if (tokenMarked(call)) markOutcome(error);
     this.count(TIMEOUTS);
     if (this.events.has('timeout')) this.events.emit('timeout', { timeoutMs: ms });
     if (this.strategy === 'aggressive') {
