@@ -26,7 +26,16 @@ export interface BusView {
   on(event: 'stateChange', fn: (e: StateChangePayload) => void): unknown;
   off(event: 'stateChange', fn: (e: StateChangePayload) => void): unknown;
 }
-/** What the dashboard reads of a `stateChange` bus event. */
+/**
+ * What the dashboard reads of a `stateChange` bus event, and what `/stream` sends as
+ * `event: stateChange` (`initial` only when true).
+ *
+ * @example
+ * ```ts
+ * import type { DashboardStateChange } from 'breakwater/dashboard';
+ * const line = (e: DashboardStateChange) => `${e.policy}: ${e.from} → ${e.to}`;
+ * ```
+ */
 export interface StateChangePayload {
   readonly policy: string;
   readonly kind: string;
