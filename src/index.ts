@@ -83,6 +83,7 @@ export type {
   WindowOption,
   WindowSnapshot,
 } from './circuit-breaker/index.js';
+export type { CircuitStore, CircuitStoreBreaker, CircuitStoreSession, SharedBreakerConfig } from './circuit-breaker/store.js';
 
 // Limits and chaos
 export { bulkhead, BulkheadPolicy } from './bulkhead.js';

@@ -17,7 +17,8 @@ import { atEndOfTurn, metricsTime, systemClock, turnNow } from '../clock.js';
 import { optionsObject } from '../validate.js';
 import { describePolicy } from '../internal/descriptor.js';
 import { PolicyBase } from '../policy-base.js';
-import { BreakerMachine, type CircuitBreakerEvents, CLOSED, ISOLATED, type IsolationHandle, NAMES, OPEN, REFUSED } from './machine.js';
+import { BreakerMachine, type CircuitBreakerEvents, CLOSED, HALF_OPEN, ISOLATED, type IsolationHandle, NAMES, OPEN, REFUSED } from './machine.js';
+import type { CircuitStoreBreaker, CircuitStoreSession, SharedBreakerConfig } from './store.js';
 import { type CircuitBreakerOptions, type Resolved, resolve } from './options.js';
 import { type CircuitBreakerSnapshot, type CircuitState, STATES } from './state.js';
 
@@ -61,6 +62,8 @@ const CIRCUIT_BREAKER = describePolicy({
     success: 'information',
     failure: 'warning',
     rejected: 'error',
+    storeError: 'error',
+    storeRecovered: 'information',
   },
   gauges: { state: (p: CircuitBreakerPolicy) => p.state },
   states: STATES,
@@ -109,7 +112,7 @@ export class CircuitBreakerPolicy extends PolicyBase<CircuitBreakerEvents> {
     const o = resolve(raw);
     super(CIRCUIT_BREAKER, raw);
     this.o = o;
-    this.m = new BreakerMachine(o, this.clock, this.name, this.transitioned);
+    this.m = new BreakerMachine(o, this.clock, this.name, this.transitioned, o.store?.attach(this.storeView()));
     this.exact = o.slowMs !== Infinity;
     this.cheapNow = metricsTime(this.clock);
     this.turnClock = this.clock === systemClock;
@@ -216,8 +219,52 @@ export class CircuitBreakerPolicy extends PolicyBase<CircuitBreakerEvents> {
   /** Everything but the closed state's fast path. */
   private admit<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
     if (this.disposed) return Promise.reject(disposedError(this));
-    if (this.m.admit(NaN) !== REFUSED) return this.run(fn, ctx);
+    if (this.m.admit(NaN) !== REFUSED) {
+      return this.o.store !== undefined && this.m.st === HALF_OPEN ? this.sharedTrial(fn, ctx) : this.run(fn, ctx);
+    }
     return this.refuse();
+  }
+
+  /** A half-open trial under a shared store: it runs only on a lease from the fleet. */
+  private sharedTrial<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
+    const session = this.m.session as CircuitStoreSession;
+    const gen = this.m.gen;
+    const granted = session.acquireTrial();
+    if (granted === true) return this.run(fn, ctx);
+    if (granted === false) {
+      this.m.untrial();
+      return this.refuse();
+    }
+    return granted.then((ok) => {
+      if (gen === this.m.gen && !this.disposed) {
+        if (ok) return this.run(fn, ctx);
+        this.m.untrial();
+        return this.refuse<T>();
+      }
+      // The state moved while the store answered: give the lease back, admit by the new state.
+      if (ok) session.trialEnded(false, true);
+      return this[RUN](fn, ctx);
+    });
+  }
+
+  /** What a shared store sees of this breaker. */
+  private storeView(): CircuitStoreBreaker {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    return Object.freeze({
+      name: this.name,
+      clock: this.clock,
+      config: this.o.shared as SharedBreakerConfig,
+      get state(): CircuitState {
+        return self.state;
+      },
+      impose: (state: Exclude<CircuitState, 'isolated'>, retryAfterMs: number): void => this.m.impose(state, retryAfterMs),
+      storeEvent: (event: 'storeError' | 'storeRecovered', error?: unknown): void => {
+        if (this.disposed || !this.events.has(event)) return;
+        if (event === 'storeError') this.events.emit('storeError', { error });
+        else this.events.emit('storeRecovered', {});
+      },
+    });
   }
 
   private refuse<T>(): Promise<T> {
