@@ -139,6 +139,11 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
     return (c) => this.step(i + 1, fn, c);
   }
 
+  /** The latencies {@link Pipeline.metrics} reports: the outermost member's when read off it. @internal */
+  override latencyPercentiles(ps: readonly number[]): number[] | undefined {
+    return this.delegate !== undefined ? this.delegate.latencyPercentiles(ps) : super.latencyPercentiles(ps);
+  }
+
   /**
    * Calls, outcomes, rejections and latency are the pipeline's own: what its callers got. When the
    * outermost member is a breakwater policy recording metrics, they are read off that member

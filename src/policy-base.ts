@@ -184,6 +184,14 @@ export abstract class PolicyBase<E extends object> implements Policy<E> {
     return this;
   }
 
+  /**
+   * Latency percentiles (each 0–100) over the metrics window, for exporters that need more than
+   * `metrics()` reports; `undefined` when metrics are off. @internal
+   */
+  latencyPercentiles(ps: readonly number[]): number[] | undefined {
+    return this.window?.percentiles(this.clock.now(), ps);
+  }
+
   /** True when the policy records metrics (its `metrics` option is not `false`). @internal */
   get recording(): boolean {
     return this.window !== undefined;
