@@ -44,6 +44,7 @@ export type BreakwaterErrorCode =
 export abstract class BreakwaterError extends Error {
   /** Stable machine-readable code, e.g. `ETIMEDOUT`. */
   abstract readonly code: BreakwaterErrorCode;
+  /** @internal The brand {@link isBreakwaterError} reads, shared by every copy of the package. */
   declare readonly [BRAND]: true;
 }
 Object.defineProperty(BreakwaterError.prototype, BRAND, { value: true });

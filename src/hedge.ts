@@ -12,7 +12,6 @@ import { isNonIdempotentOutcome, markOutcome, tokenMarked } from './idempotency.
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
 import { type Deadline, DeadlineQueue } from './internal/deadline-queue.js';
-import { metricsTime } from './clock.js';
 import { num, optionsObject, rangeError, typeError } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
 
@@ -118,8 +117,6 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
    * deadlines come in call order, so a call costs no `setTimeout`/`clearTimeout` of its own.
    */
   private readonly waiting: DeadlineQueue<Run<unknown>>;
-  /** Time for deadlines: with systemClock the turn's time, as Node's `setTimeout` uses. */
-  private readonly time: () => number;
 
   /** @internal Use {@link hedge}. */
   constructor(options: HedgeOptions) {
@@ -139,7 +136,6 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     this.maxHedges = maxHedges;
     this.attempts = 1 + maxHedges;
     this.budget = budget;
-    this.time = metricsTime(this.clock);
     this.waiting = new DeadlineQueue<Run<unknown>>(this.clock, (run) => {
       if (!run.done) this.launch(run);
     });
@@ -201,7 +197,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     if (delay === 0) {
       if (!run.done) this.launch(run);
     } else if (delay !== Infinity && !run.done) {
-      this.waiting.push(run as Run<unknown>, this.time() + delay);
+      this.waiting.push(run as Run<unknown>, this.clock.now() + delay);
     }
     return true;
   }
