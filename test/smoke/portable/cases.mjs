@@ -177,6 +177,7 @@ const testing = [
   },
 ];
 
+/* global Response, AbortSignal -- every runtime the suite covers has them */
 const fetchCases = [
   {
     name: 'resilientFetch retries a 503 with the attempt signal, and sends a POST once',
