@@ -45,7 +45,7 @@ export type BusFields = {
 export type BusEvent<P extends object = { readonly [field: string]: unknown }> = Readonly<P> & BusFields;
 
 /**
- * Events of a registry's bus (SPEC.md's policy events, each extended by {@link BusFields}), plus
+ * Events of a registry's bus (the policies' events, each extended by {@link BusFields}), plus
  * `event`, which receives every one of them.
  *
  * @example
@@ -105,7 +105,7 @@ export interface RegistryOptions {
 }
 
 /**
- * The event names the bus forwards to a catch-all (`event`) listener: every event of SPEC.md's
+ * The event names the bus forwards to a catch-all (`event`) listener: every event of the built-in
  * policies plus `dispose`. A bus listener for any other name subscribes that name as well, so a
  * policy from elsewhere with its own events can still be followed by name.
  */

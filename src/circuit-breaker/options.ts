@@ -132,7 +132,7 @@ export function resolve(o: Readonly<Record<string, unknown>>): Resolved {
 
   const store = o['store'];
   if (store !== undefined && store !== 'memory') {
-    // A store object is the right type for a later version (breakwater/redis), not for this one.
+    // A store object is the right type for breakwater/redis's shared stores, not available here.
     if (typeof store === 'object' && store !== null) {
       rangeError(P, 'store', "'memory' (shared stores arrive with breakwater/redis)", store);
     }
