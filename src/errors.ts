@@ -42,6 +42,7 @@ export type BreakwaterErrorCode =
 export abstract class BreakwaterError extends Error {
   /** Stable machine-readable code, e.g. `ETIMEDOUT`. */
   abstract readonly code: BreakwaterErrorCode;
+  /** @internal Marks breakwater's errors across copies of the package (read by isBreakwaterError). */
   declare readonly [BRAND]: true;
 }
 Object.defineProperty(BreakwaterError.prototype, BRAND, { value: true });

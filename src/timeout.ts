@@ -119,7 +119,7 @@ const noop = (): void => {};
 /**
  * A policy that limits how long each call may take. Build it with {@link timeout}.
  *
- * One clock timer serves all of a policy's calls in flight (a {@link DeadlineQueue}): every call
+ * One clock timer serves all of a policy's calls in flight (a deadline queue): every call
  * has the same duration, so deadlines arrive in call order, and the timer is armed for the
  * earliest only. With `systemClock` it is cleared at the end of the event-loop turn in which the
  * last call settled, and deadlines count from the turn's time, as Node's own `setTimeout` counts
@@ -135,6 +135,7 @@ const noop = (): void => {};
 export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   /** The limit per call in milliseconds. */
   readonly durationMs: number;
+  /** `'aggressive'` (reject at the deadline) or `'cooperative'` (wait for `fn`). */
   readonly strategy: TimeoutStrategy;
   private readonly deadlines: DeadlineQueue<Call>;
   private readonly time: () => number;
