@@ -10,11 +10,11 @@ import { VEGAS_DEFAULTS, Vegas } from './adaptive/vegas.js';
 import { type LimitAlgorithm, type LimitBounds, MIN_RTT_MS, SampleWindow } from './adaptive/window.js';
 import { type BulkheadEvents, PermitPolicy, queueSettings } from './bulkhead.js';
 import { isBreakwaterError, isLocalRejection } from './errors.js';
-import type { Settleable } from './queue.js';
+import type { Settleable } from './internal/waiting-room.js';
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
-import { type Ctx, type CommonOptions, type Fn, type PolicyMetrics, invoke } from './policy.js';
-import { callerAborted, type Token } from './token.js';
+import { type Ctx, type CommonOptions, type Fn, type PolicyMetrics, invoke } from './policy-base.js';
+import { callerAborted, type Token } from './internal/token.js';
 import { num, oneOf, optFn, optionsObject, rangeError } from './validate.js';
 
 /** The limit algorithms: loss-based `aimd`, latency-based `gradient2` and `vegas`. */

@@ -17,9 +17,9 @@ import {
   RUN,
   disposedError,
   invoke,
-} from './policy.js';
-import { type Settleable, Waiter, WaitingRoom } from './queue.js';
-import { callerAborted } from './token.js';
+} from './policy-base.js';
+import { type Settleable, Waiter, WaitingRoom } from './internal/waiting-room.js';
+import { callerAborted } from './internal/token.js';
 import { num, optionsObject } from './validate.js';
 
 /** Options of {@link bulkhead}. */

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import type { AttemptContext, CommonOptions, Ctx, Fn } from './policy.js';
-import { PolicyBase, RUN, disposedError } from './policy.js';
+import type { AttemptContext, CommonOptions, Ctx, Fn } from './policy-base.js';
+import { PolicyBase, RUN, disposedError } from './policy-base.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
-import { callerAborted, type Subscription } from './token.js';
+import { callerAborted, type Subscription } from './internal/token.js';
 import { num, optFn, optionsObject, typeError } from './validate.js';
 
 /** What a fault is: an error to reject with, or a function returning one (called per fault). */

@@ -4,8 +4,8 @@
  * @module
  */
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
-import { type Ctx, type CommonOptions, type Fn, PolicyBase, RUN, disposedError } from './policy.js';
-import { callerAborted } from './token.js';
+import { type Ctx, type CommonOptions, type Fn, PolicyBase, RUN, disposedError } from './policy-base.js';
+import { callerAborted } from './internal/token.js';
 import { FAILURES, FALLBACKS, SUCCESSES } from './metrics/rolling-window.js';
 import { optionsObject } from './validate.js';
 

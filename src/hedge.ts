@@ -4,11 +4,11 @@
  * @module
  */
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
-import { Ctx, type CommonOptions, type Fn, invoke, PolicyBase, RUN, disposedError } from './policy.js';
-import { callerAborted, type Subscription, Token } from './token.js';
+import { Ctx, type CommonOptions, type Fn, invoke, PolicyBase, RUN, disposedError } from './policy-base.js';
+import { callerAborted, type Subscription, Token } from './internal/token.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
-import { type Deadline, DeadlineQueue } from './deadlines.js';
+import { type Deadline, DeadlineQueue } from './internal/deadline-queue.js';
 import { metricsTime } from './clock.js';
 import { num, optionsObject, rangeError, typeError } from './validate.js';
 
@@ -79,6 +79,7 @@ class Run<T> implements Deadline {
     readonly fn: Fn<T>,
     readonly parent: Token | undefined,
     readonly started: number,
+    readonly key: string | undefined,
   ) {}
 }
 
@@ -133,7 +134,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     if (this.disposed) return Promise.reject(disposedError(this));
     const parent = ctx.tok;
     if (parent?.aborted === true) return Promise.reject(parent.reason);
-    const run = new Run<T>(fn, parent, this.start());
+    const run = new Run<T>(fn, parent, this.start(), ctx.key);
     const promise = new Promise<T>((resolve, reject) => {
       run.resolve = resolve;
       run.reject = reject;
@@ -175,7 +176,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     const tok = Token.child(run.parent);
     if (n === 1) run.first = tok;
     else (run.more ??= []).push(tok);
-    void invoke(run.fn, new Ctx(tok, n)).then(
+    void invoke(run.fn, new Ctx(tok, n, run.key)).then(
       (value) => this.settled(run, tok, n, value, false),
       (error: unknown) => this.settled(run, tok, n, error, true),
     );

@@ -17,10 +17,11 @@ import {
   RUN,
   OBSERVER,
   disposedError,
+  factoryHint,
   invoke,
-} from './policy.js';
+} from './policy-base.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
-import { callerAborted } from './token.js';
+import { callerAborted } from './internal/token.js';
 
 type Run = <T>(fn: Fn<T>, ctx: Ctx, outcome?: Outcome) => Promise<T>;
 type Observe = (ctx: Ctx) => Outcome | undefined;
@@ -82,7 +83,7 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
   constructor(policies: readonly Policy[], options: Readonly<Record<string, unknown>> = {}) {
     policies.forEach((p, i) => {
       if (p === null || typeof p !== 'object' || typeof (p as { execute?: unknown }).execute !== 'function') {
-        throw new TypeError(`pipeline: argument ${i + 1} must be a policy, got ${p === null ? 'null' : typeof p}`);
+        throw new TypeError(`pipeline: argument ${i + 1} must be a policy, got ${factoryHint(p)}`);
       }
     });
     super('pipeline', options);
@@ -182,9 +183,11 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
 
 /** A policy from elsewhere that only has the public contract: hand it the signal. */
 function foreign<T>(p: Policy, next: Fn<T>, ctx: Ctx): Promise<T> {
-  const options: ExecuteOptions = ctx.tok === undefined ? {} : { signal: ctx.tok.signal };
+  const key = ctx.key;
+  const options: ExecuteOptions =
+    ctx.tok === undefined ? (key === undefined ? {} : { key }) : key === undefined ? { signal: ctx.tok.signal } : { signal: ctx.tok.signal, key };
   try {
-    return p.execute<T>((c) => next(new Ctx(ctx.tok, c.attempt)), options);
+    return p.execute<T>((c) => next(new Ctx(ctx.tok, c.attempt, key)), options);
   } catch (error) {
     return Promise.reject(error);
   }

@@ -5,9 +5,9 @@
  */
 import { RateLimitedError } from './errors.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
-import { type Ctx, type CommonOptions, type Fn, type PolicyMetrics, PolicyBase, RUN, disposedError, invoke } from './policy.js';
-import { type Settleable, Waiter, WaitingRoom } from './queue.js';
-import { callerAborted } from './token.js';
+import { type Ctx, type CommonOptions, type Fn, type PolicyMetrics, PolicyBase, RUN, disposedError, invoke } from './policy-base.js';
+import { type Settleable, Waiter, WaitingRoom } from './internal/waiting-room.js';
+import { callerAborted } from './internal/token.js';
 import { num, oneOf, optionsObject } from './validate.js';
 
 /** Options common to both algorithms of {@link rateLimiter}. */

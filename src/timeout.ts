@@ -15,13 +15,13 @@ import {
   SETTLES,
   disposedError,
   rejectThrough,
-} from './policy.js';
-import { callerAborted, type Subscription, Token } from './token.js';
+} from './policy-base.js';
+import { callerAborted, type Subscription, Token } from './internal/token.js';
 import { FAILURES, SUCCESSES, TIMEOUTS } from './metrics/rolling-window.js';
 import { num, oneOf, optionsObject } from './validate.js';
 import { metricsTime } from './clock.js';
-import { type Deadline, DeadlineQueue } from './deadlines.js';
-import { promiseFor } from './queue.js';
+import { type Deadline, DeadlineQueue } from './internal/deadline-queue.js';
+import { promiseFor } from './internal/waiting-room.js';
 
 /**
  * `aggressive`: the call rejects at the deadline whatever `fn` does; `cooperative`: the call
@@ -175,7 +175,7 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
         call.fail(reason);
       });
     }
-    invoke(fn, new Ctx(call, ctx.attempt)).then(
+    invoke(fn, new Ctx(call, ctx.attempt, ctx.key)).then(
       (value) => this.settled(call, value),
       (error: unknown) => this.failed(call, error),
     );

@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { Registry, register as globalRegister, openMetricsContentType, type OpenMetricsContentType } from 'prom-client';
 import { collectPrometheus } from '../src/prometheus/index.js';
-import { createRegistry } from '../src/registry.js';
+import { createRegistry } from '../src/registry/index.js';
 import { fallback } from '../src/fallback.js';
 import { timeout } from '../src/timeout.js';
 import { bulkhead } from '../src/bulkhead.js';

@@ -8,8 +8,8 @@
 import { BrokenCircuitError, IsolatedCircuitError, isBreakwaterError, isLocalRejection } from '../errors.js';
 import { handlesError, handlesResult } from '../handle.js';
 import { FAILURES, SLOW_CALLS, SUCCESSES } from '../metrics/rolling-window.js';
-import { type Ctx, type Fn, OBSERVE, type Outcome, type PolicyMetrics, RUN, disposedError, invoke } from '../policy.js';
-import { type Token, callerAborted } from '../token.js';
+import { type Ctx, type Fn, OBSERVE, type Outcome, type PolicyMetrics, RUN, disposedError, invoke } from '../policy-base.js';
+import { type Token, callerAborted } from '../internal/token.js';
 import { atEndOfTurn, metricsTime, systemClock, turnNow } from '../clock.js';
 import { optionsObject } from '../validate.js';
 import { BreakerMachine, CLOSED, HALF_OPEN, ISOLATED, NAMES, OPEN } from './machine.js';

@@ -6,7 +6,7 @@
  * @module
  */
 import type { BackoffIterator } from '../backoff.js';
-import { PolicyBase } from '../policy.js';
+import { PolicyBase } from '../policy-base.js';
 import { MAX_TIMER_MS, type Resolved, resolve } from './options.js';
 import type { CircuitBreakerSnapshot, CircuitState, RestoredState } from './state.js';
 import type { HealthWindow } from './windows.js';

@@ -5,7 +5,7 @@
  */
 import { type Backoff, isBackoff } from '../backoff.js';
 import { type Classifier, classifier, type HandleOptions } from '../handle.js';
-import type { CommonOptions } from '../policy.js';
+import type { CommonOptions } from '../policy-base.js';
 import { num, oneOf, optionsObject, optNum, rangeError, show, typeError } from '../validate.js';
 import { type CircuitBreakerInitialState, parseInitialState, type RestoredState } from './state.js';
 import { ConsecutiveWindow, CountWindow, type HealthWindow, type RateRule, TimeWindow, type WindowOption } from './windows.js';

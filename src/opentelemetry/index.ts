@@ -14,11 +14,11 @@
  * @module
  */
 import { type Attributes, type BatchObservableResult, type Meter, type Observable, metrics } from '@opentelemetry/api';
-import { type BusEvent, type Registry, TAP, isRegistry } from '../registry.js';
-import type { Policy } from '../policy.js';
+import { type BusEvent, type Registry, TAP, isRegistry } from '../registry/index.js';
+import type { Policy } from '../policy-base.js';
 import { REJECTIONS, SUCCESSES } from '../metrics/rolling-window.js';
 import { optionsObject, typeError } from '../validate.js';
-import { BREAKER_STATES, gauges } from '../metrics/gauges.js';
+import { BREAKER_STATES, gauges } from '../exporters/gauges.js';
 
 /**
  * Options of {@link instrumentOpenTelemetry}.

@@ -15,11 +15,11 @@
  * @module
  */
 import { register as globalRegister, type Registry, type RegistryContentType } from 'prom-client';
-import { type BusEvent, type Registry as BreakwaterRegistry, TAP, isRegistry } from '../registry.js';
-import type { Policy } from '../policy.js';
+import { type BusEvent, type Registry as BreakwaterRegistry, TAP, isRegistry } from '../registry/index.js';
+import type { Policy } from '../policy-base.js';
 import { optionsObject, rangeError, show, typeError } from '../validate.js';
 import { OUTCOMES, Series } from './series.js';
-import { gauges } from '../metrics/gauges.js';
+import { gauges } from '../exporters/gauges.js';
 
 /**
  * Options of {@link collectPrometheus}.

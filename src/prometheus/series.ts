@@ -7,7 +7,7 @@
  * @module
  */
 import { REJECTIONS, SUCCESSES } from '../metrics/rolling-window.js';
-import { BREAKER_STATES } from '../metrics/gauges.js';
+import { BREAKER_STATES } from '../exporters/gauges.js';
 
 /** Outcome label values, by slot: the call counters and the two timed outcomes. */
 export const OUTCOMES = ['success', 'failure', 'rejected'] as const;

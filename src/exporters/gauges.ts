@@ -5,7 +5,7 @@
  * @internal
  * @module
  */
-import type { Policy } from '../policy.js';
+import type { Policy } from '../policy-base.js';
 
 /** The states a circuit breaker can be in: exporters show each one before it is first entered. */
 export const BREAKER_STATES: readonly string[] = ['closed', 'open', 'halfOpen', 'isolated'];
@@ -37,7 +37,7 @@ function finite(v: unknown): number | undefined {
  * @internal
  * @example
  * ```ts
- * import { gauges } from './metrics/gauges.js';
+ * import { gauges } from './exporters/gauges.js';
  * gauges(bulkhead({ maxConcurrent: 4 })); // { executing: 0, queued: 0, permits: 4 }
  * ```
  */

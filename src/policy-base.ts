@@ -15,8 +15,10 @@ import {
   type WindowSnapshot,
 } from './metrics/rolling-window.js';
 import type { LatencySummary } from './metrics/histogram.js';
-import { Token } from './token.js';
-import { num, optionsObject, optStr, typeError } from './validate.js';
+import { Token } from './internal/token.js';
+import { DisposedError } from './errors.js';
+import { num, oneOf, optFn, optionsObject, optStr, show, typeError } from './validate.js';
+import { checkKnown } from './known-options.js';
 
 /**
  * What a guarded function receives on each attempt.
@@ -47,6 +49,36 @@ export interface AttemptContext {
 export interface ExecuteOptions {
   /** The caller's signal: aborting it rejects the call at once with `signal.reason`. */
   readonly signal?: AbortSignal;
+  /**
+   * The identity of the call, for the policies that group calls (`policyPool`, `coalesce`,
+   * `cache`); every other policy passes it on untouched.
+   */
+  readonly key?: string;
+}
+
+/**
+ * Options of {@link Policy.wrap}: how the wrapped function's arguments give each call its key and
+ * its signal.
+ *
+ * @example
+ * ```ts
+ * import { coalesce } from 'breakwater';
+ * const getUser = coalesce().wrap(
+ *   (id: string, signal?: AbortSignal) => fetch(`/users/${id}`, { signal }).then((r) => r.json()),
+ *   { key: (id) => id, signal: 'last' },
+ * );
+ * ```
+ */
+export interface WrapOptions<A extends unknown[] = unknown[]> {
+  /** Derives the call's key (see {@link ExecuteOptions.key}) from the arguments. */
+  readonly key?: (...args: A) => string;
+  /**
+   * `'last'`: the function's last parameter is its `AbortSignal`. When the last argument passed
+   * is an `AbortSignal`, it is the call's signal and the function receives the attempt's
+   * `ctx.signal` in its place; when fewer arguments are passed than the function declares
+   * (`fn.length`), the attempt's signal is passed at position `fn.length - 1`.
+   */
+  readonly signal?: 'last';
 }
 
 /**
@@ -104,7 +136,10 @@ export type PolicyKind =
   | 'hedge'
   | 'adaptiveLimit'
   | 'chaos'
-  | 'pipeline';
+  | 'pipeline'
+  | 'policyPool'
+  | 'coalesce'
+  | 'cache';
 
 /**
  * A resilience policy: wraps any function, sync or async.
@@ -126,8 +161,14 @@ export interface Policy<E extends object = any> {
   readonly events: PolicyEmitter<E>;
   /** Runs `fn` under the policy. Always returns a promise; never throws synchronously. */
   execute<T>(fn: (ctx: AttemptContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T>;
-  /** Returns a function that runs `fn` under the policy, keeping `this` and the arguments. */
-  wrap<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>): (...args: A) => Promise<Awaited<R>>;
+  /**
+   * Returns a function that runs `fn` under the policy, keeping `this` and the arguments;
+   * `options` derive each call's key and signal from the arguments.
+   */
+  wrap<A extends unknown[], R>(
+    fn: (...args: A) => R | PromiseLike<R>,
+    options?: WrapOptions<A>,
+  ): (...args: A) => Promise<Awaited<R>>;
   /** Counts and latency percentiles over the rolling window. */
   metrics(): PolicyMetrics;
   /** Clears every timer and listener the policy owns; later calls reject. */
@@ -191,6 +232,8 @@ export class Ctx implements AttemptContext {
   constructor(
     /** @internal */ readonly tok: Token | undefined,
     readonly attempt: number,
+    /** @internal The call's key (`ExecuteOptions.key`), passed down to every attempt. */
+    readonly key: string | undefined = undefined,
   ) {}
 
   get signal(): AbortSignal {
@@ -330,18 +373,32 @@ export abstract class PolicyBase<E extends object> implements Policy<E> {
       return Promise.reject(new TypeError(`${this.kind}: execute expects a function, got ${typeof fn}`));
     }
     if (this.disposed) return Promise.reject(disposedError(this));
-    const signal = options?.signal;
-    if (signal === undefined) return this[RUN](fn, new Ctx(undefined, 1));
-    return executeWithSignal(this, fn, signal);
+    if (options === undefined) return this[RUN](fn, new Ctx(undefined, 1));
+    return this.call(fn, options.signal, options.key);
   }
 
-  wrap<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>): (...args: A) => Promise<Awaited<R>> {
+  /** `execute` with its options read: `signal` and `key` may be anything a caller passed. @internal */
+  call<T>(fn: Fn<T>, signal: unknown, key: unknown): Promise<T> {
+    if (key !== undefined && typeof key !== 'string') {
+      return Promise.reject(new TypeError(`${this.kind}: key must be a string, got ${show(key)}`));
+    }
+    if (signal === undefined) return this[RUN](fn, new Ctx(undefined, 1, key));
+    return executeWithSignal(this, fn, signal, key);
+  }
+
+  wrap<A extends unknown[], R>(
+    fn: (...args: A) => R | PromiseLike<R>,
+    options?: WrapOptions<A>,
+  ): (...args: A) => Promise<Awaited<R>> {
     if (typeof fn !== 'function') typeError(this.kind, 'wrap argument', 'a function', fn);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const policy = this;
-    return function (this: unknown, ...args: A): Promise<Awaited<R>> {
-      return policy.execute(() => fn.apply(this, args)) as Promise<Awaited<R>>;
-    };
+    if (options === undefined) {
+      return function (this: unknown, ...args: A): Promise<Awaited<R>> {
+        return policy.execute(() => fn.apply(this, args)) as Promise<Awaited<R>>;
+      };
+    }
+    return wrapWith(policy, fn, options) as (...args: A) => Promise<Awaited<R>>;
   }
 
   metrics(): PolicyMetrics {
@@ -443,10 +500,25 @@ function metricsWindow(kind: string, value: unknown): RollingWindow | undefined 
 
 /** @internal */
 export function disposedError(p: { kind: string; name: string }): Error {
-  return new Error(`${p.kind} '${p.name}' is disposed`);
+  return new DisposedError(p.name, p.kind);
 }
 
-function isSignal(value: unknown): value is AbortSignal {
+/**
+ * Describes a value given where a policy was expected; for a factory function (`retry` instead of
+ * `retry()`) it asks "did you mean retry()?".
+ *
+ * @internal
+ */
+export function factoryHint(value: unknown): string {
+  if (typeof value === 'function') {
+    const name = (value as { name?: unknown }).name;
+    return typeof name === 'string' && name.length > 0 ? `a function (did you mean ${name}()?)` : 'a function';
+  }
+  return show(value);
+}
+
+/** True for an `AbortSignal` (of any realm: checked by shape). @internal */
+export function isSignal(value: unknown): value is AbortSignal {
   return (
     typeof value === 'object' &&
     value !== null &&
@@ -461,7 +533,7 @@ function isSignal(value: unknown): value is AbortSignal {
  * outcome of the run is consumed, so it can never become an unhandled rejection.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function executeWithSignal<T>(policy: PolicyBase<any>, fn: Fn<T>, signal: unknown): Promise<T> {
+function executeWithSignal<T>(policy: PolicyBase<any>, fn: Fn<T>, signal: unknown, key: string | undefined): Promise<T> {
   if (!isSignal(signal)) {
     return Promise.reject(new TypeError(`${policy.kind}: signal must be an AbortSignal, got ${typeof signal}`));
   }
@@ -469,7 +541,7 @@ function executeWithSignal<T>(policy: PolicyBase<any>, fn: Fn<T>, signal: unknow
   const tok = Token.fromSignal(signal);
   return new Promise<T>((resolve, reject) => {
     const sub = tok.onAbort(reject);
-    policy[RUN](fn, new Ctx(tok, 1)).then(
+    policy[RUN](fn, new Ctx(tok, 1, key)).then(
       (value) => {
         sub.cancel();
         tok.release();
@@ -483,6 +555,55 @@ function executeWithSignal<T>(policy: PolicyBase<any>, fn: Fn<T>, signal: unknow
     );
   });
 }
+
+/**
+ * `wrap` with options: the key from the arguments, and with `signal: 'last'` the caller's signal
+ * taken from (and the attempt's signal put into) the last parameter.
+ */
+function wrapWith<A extends unknown[], R>(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  policy: PolicyBase<any>,
+  fn: (...args: A) => R | PromiseLike<R>,
+  options: WrapOptions<A>,
+): (...args: A) => Promise<unknown> {
+  const o = optionsObject(policy.kind, options, 'wrap options');
+  checkKnown(policy.kind, o, WRAP_OPTIONS, 'wrap options');
+  const keyOf = optFn<(...args: A) => string>(policy.kind, 'wrap key', o['key']);
+  const last = o['signal'] === undefined ? false : oneOf(policy.kind, 'wrap signal', o['signal'], ['last']) === 'last';
+  const declared = fn.length;
+  return function (this: unknown, ...args: A): Promise<unknown> {
+    let key: string | undefined;
+    if (keyOf !== undefined) {
+      try {
+        key = keyOf.apply(this, args);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    if (!last) return policy.call(() => fn.apply(this, args), undefined, key);
+    const n = args.length;
+    let signal: AbortSignal | undefined;
+    let at = -1;
+    if (n > 0 && isSignal(args[n - 1])) {
+      signal = args[n - 1] as AbortSignal;
+      at = n - 1;
+    } else if (declared > 0 && (n < declared || (n === declared && args[n - 1] === undefined))) {
+      at = declared - 1;
+    }
+    if (at < 0) return policy.call(() => fn.apply(this, args), signal, key);
+    return policy.call(
+      (ctx) => {
+        const a: unknown[] = args.slice();
+        a[at] = ctx.signal;
+        return fn.apply(this, a as A);
+      },
+      signal,
+      key,
+    );
+  };
+}
+
+const WRAP_OPTIONS = ['key', 'signal'] as const;
 
 /** The counters of the rolling window, re-exported for policies. @internal */
 export { COUNTERS };

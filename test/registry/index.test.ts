@@ -1,12 +1,12 @@
 import { describe, it, expect, vi } from 'vitest';
-import { createRegistry, TAP, type BusEvent, type Registry } from '../src/registry.js';
-import { fallback } from '../src/fallback.js';
-import { timeout } from '../src/timeout.js';
-import { pipeline } from '../src/pipeline.js';
-import { type Ctx, type Fn, type CommonOptions, type Policy, PolicyBase, RUN, invoke } from '../src/policy.js';
-import { FAILURES, REJECTIONS, SUCCESSES } from '../src/metrics/rolling-window.js';
-import { TimeoutError } from '../src/errors.js';
-import { ManualClock } from '../src/testing/index.js';
+import { createRegistry, TAP, type BusEvent, type Registry } from '../../src/registry/index.js';
+import { fallback } from '../../src/fallback.js';
+import { timeout } from '../../src/timeout.js';
+import { pipeline } from '../../src/pipeline.js';
+import { type Ctx, type Fn, type CommonOptions, type Policy, PolicyBase, RUN, invoke } from '../../src/policy-base.js';
+import { FAILURES, REJECTIONS, SUCCESSES } from '../../src/metrics/rolling-window.js';
+import { TimeoutError } from '../../src/errors.js';
+import { ManualClock } from '../../src/testing/index.js';
 
 interface GateEvents {
   stateChange: { from: string; to: string; at: number };

@@ -1,12 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { gauges, BREAKER_STATES } from '../../src/metrics/gauges.js';
+import { gauges, BREAKER_STATES } from '../../src/exporters/gauges.js';
 import { bulkhead } from '../../src/bulkhead.js';
 import { adaptiveLimit } from '../../src/adaptive-limit.js';
 import { circuitBreaker } from '../../src/circuit-breaker/index.js';
 import { rateLimiter } from '../../src/rate-limiter.js';
 import { timeout } from '../../src/timeout.js';
 import { ManualClock } from '../../src/testing/index.js';
-import type { Policy } from '../../src/policy.js';
+import type { Policy } from '../../src/policy-base.js';
 
 describe('gauges', () => {
   it('reads what each kind of policy exposes', async () => {

@@ -5,10 +5,10 @@
  * @module
  */
 import type { EventEmitter } from 'eventemitter3';
-import { type Clock, isClock, systemClock } from './clock.js';
-import { type CommonEvents, type ListenerMap, PolicyEmitter } from './events.js';
-import { type CallObserver, OBSERVER, type Policy, type PolicyMetrics, type RegistryLike } from './policy.js';
-import { optionsObject, show, typeError } from './validate.js';
+import { type Clock, isClock, systemClock } from '../clock.js';
+import { type CommonEvents, type ListenerMap, PolicyEmitter } from '../events.js';
+import { type CallObserver, OBSERVER, type Policy, type PolicyMetrics, type RegistryLike } from '../policy-base.js';
+import { optionsObject, show, typeError } from '../validate.js';
 
 /**
  * What the bus adds to every payload it re-emits. (A type literal rather than an interface, so
