@@ -14,8 +14,8 @@ import {
   rateLimiter,
   retry,
   retryBudget,
+  policyPool,
   timeout,
-  type Policy,
 } from 'breakwater';
 import { ManualClock } from 'breakwater/testing';
 
@@ -91,43 +91,26 @@ async function run<T>(p: Promise<T>, ms = 60_000): Promise<T> {
 }
 
 // 5. A fan-out: one shared bulkhead caps the calls in flight across the fan-out, each item has its
-// own timeout and fallback, and one breaker per downstream host isolates a bad one.
+// own timeout and fallback, and a pool keeps one breaker per downstream host (the call's key).
 {
   const shared = bulkhead({ maxConcurrent: 4, maxQueue: 100, clock });
-  const breakers = new Map<string, Policy>();
-  const forHost = (host: string): Policy => {
-    let p = breakers.get(host);
-    if (!p) {
-      p = pipeline(
-        fallback(() => null),
-        circuitBreaker({ window: { type: 'consecutive', failures: 2 }, openDurationMs: 10_000, clock }),
-        timeout({ durationMs: 100, clock }),
-        shared,
-      );
-      breakers.set(host, p);
-    }
-    return p;
-  };
+  const perHost = policyPool((_host, name) => circuitBreaker({ name, window: { type: 'consecutive', failures: 2 }, openDurationMs: 10_000, clock }), { clock });
+  const part = pipeline(fallback(() => null), perHost, timeout({ durationMs: 100, clock }), shared);
   const hosts = ['a', 'a', 'a', 'bad', 'bad', 'bad', 'b', 'b'];
   let badCalls = 0;
-  const results = hosts.map((host, i) =>
-    forHost(host).execute(({ signal }) => {
-      if (host === 'bad') return (badCalls++, Promise.reject(new Error('503')));
-      return sleep(10, signal).then(() => `${host}${i}`);
-    }),
-  );
+  const load = (host: string, i: number, signal: AbortSignal): Promise<string> =>
+    host === 'bad' ? (badCalls++, Promise.reject(new Error('503'))) : sleep(10, signal).then(() => `${host}${i}`);
+  const results = hosts.map((host, i) => part.execute(({ signal }) => load(host, i, signal), { key: host }));
   await clock.advance(1_000);
-  const values = await Promise.all(results);
-  assert.deepEqual(values, ['a0', 'a1', 'a2', null, null, null, 'b6', 'b7']);
+  assert.deepEqual(await Promise.all(results), ['a0', 'a1', 'a2', null, null, null, 'b6', 'b7']);
   assert.equal(badCalls, 3, 'all three started together, before the first failure was known');
   // Now the bad host's breaker is open: the next call is answered without calling it, and the
   // other hosts are unaffected.
-  const next = forHost('bad').execute(() => (badCalls++, 'called'));
-  assert.equal(await next, null);
+  assert.equal(await part.execute(() => (badCalls++, 'called'), { key: 'bad' }), null);
   assert.equal(badCalls, 3);
-  assert.equal(await run(forHost('a').execute(() => 'still fine')), 'still fine');
-  for (const p of breakers.values()) p.dispose();
-  shared.dispose();
+  assert.equal(perHost.get('bad')?.state, 'open');
+  assert.equal(await run(part.execute(() => 'still fine', { key: 'a' })), 'still fine');
+  for (const p of [part, ...part.policies]) p.dispose();
 }
 
 assert.equal(clock.pendingTimers, 0, 'no timer left behind');
