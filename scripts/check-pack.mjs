@@ -16,7 +16,8 @@ const ALLOWED = [
   /^package\/(README|CHANGELOG)\.md$/,
   /^package\/LICENSE$/,
   /^package\/dist\/(esm|commonjs)\/package\.json$/,
-  /^package\/dist\/(esm|commonjs)\/([a-z0-9-]+\/)*[a-z0-9-]+\.(js|js\.map|d\.ts)$/,
+  // Compiled modules, their maps and types (tshy's dialect files .mjs/.cjs/.d.mts/.d.cts too).
+  /^package\/dist\/(esm|commonjs)\/([\w-]+\/)*[\w.-]+\.([mc]?js|[mc]?js\.map|d\.[mc]?ts)$/,
 ];
 
 function checkAllowList(files) {
@@ -25,7 +26,7 @@ function checkAllowList(files) {
   // Each module ships as a triple in both builds: code, its map and its types.
   const missing = [];
   for (const f of files) {
-    const m = /^(package\/dist\/(esm|commonjs)\/.*)\.js$/.exec(f);
+    const m = /^(package\/dist\/(esm|commonjs)\/.*)\.js$/.exec(f); // dialect files (.mjs, .cjs) exist in one build only
     if (!m) continue;
     for (const ext of ['.js.map', '.d.ts']) if (!files.includes(m[1] + ext)) missing.push(m[1] + ext);
     const other = m[1].replace(/\/(esm|commonjs)\//, (_, b) => `/${b === 'esm' ? 'commonjs' : 'esm'}/`) + '.js';
