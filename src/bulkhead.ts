@@ -7,20 +7,13 @@
 import { BulkheadRejectedError } from './errors.js';
 import type { PolicyEmitter } from './events.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
-import {
-  type Ctx,
-  type CommonOptions,
-  type Fn,
-  type PolicyKind,
-  type PolicyMetrics,
-  PolicyBase,
-  RUN,
-  disposedError,
-  invoke,
-} from './policy-base.js';
+import { type Ctx, type Fn, RUN, invoke } from './internal/run.js';
+import type { CommonOptions, PolicyMetrics } from './contract.js';
+import { PolicyBase, disposedError } from './policy-base.js';
 import { type Settleable, Waiter, WaitingRoom } from './internal/waiting-room.js';
 import { callerAborted } from './internal/token.js';
 import { num, optionsObject } from './validate.js';
+import { describePolicy, type PolicyDescriptor } from './internal/descriptor.js';
 
 /** Options of {@link bulkhead}. */
 export interface BulkheadOptions extends CommonOptions {
@@ -53,7 +46,7 @@ class PermitWaiter extends Waiter {
   }
 }
 
-/** Validated queue options of a permit policy. @internal */
+/** Validated queue options of a permit policy. */
 export interface QueueSettings {
   readonly maxQueue: number;
   readonly queueTimeoutMs: number | undefined;
@@ -73,7 +66,7 @@ export function queueSettings(kind: string, o: Readonly<Record<string, unknown>>
  * caller meanwhile: an aborted caller or an outer aggressive timeout stops waiting for the work,
  * but the work still runs and still counts.
  *
- * @internal
+ * Not exported from the package (policies are built by their factories).
  */
 export abstract class PermitPolicy<E extends BulkheadEvents> extends PolicyBase<E> {
   /** Current number of permits; the adaptive limit moves it. @internal */
@@ -85,8 +78,8 @@ export abstract class PermitPolicy<E extends BulkheadEvents> extends PolicyBase<
   private readonly maxQueue: number;
   private readonly queueTimeoutMs: number | undefined;
 
-  constructor(kind: PolicyKind, o: Readonly<Record<string, unknown>>, permits: number, queue: QueueSettings) {
-    super(kind, o);
+  constructor(descriptor: PolicyDescriptor, o: Readonly<Record<string, unknown>>, permits: number, queue: QueueSettings) {
+    super(descriptor, o);
     this.permits = permits;
     this.maxQueue = queue.maxQueue;
     this.queueTimeoutMs = queue.queueTimeoutMs;
@@ -184,16 +177,28 @@ export abstract class PermitPolicy<E extends BulkheadEvents> extends PolicyBase<
     return Promise.reject(this.refusal(executing, queued));
   }
 
+  /** @internal */
   protected override addMetrics(m: PolicyMetrics): void {
     m.executing = this.running;
     m.queued = this.waiting.size;
   }
 
-  /** Rejects every waiter (their work never started) and clears the queue timer. */
+  /** Rejects every waiter (their work never started) and clears the queue timer. @internal */
   protected override onDispose(): void {
     this.waiting.rejectAll(disposedError(this));
   }
 }
+
+/** What the registry, the bus and the exporters know about a bulkhead. */
+const BULKHEAD = describePolicy({
+  kind: 'bulkhead',
+  events: { rejected: 'error' },
+  gauges: {
+    executing: (p: BulkheadPolicy) => p.executing,
+    queued: (p: BulkheadPolicy) => p.queued,
+    permits: (p: BulkheadPolicy) => Math.max(0, p.maxConcurrent - p.executing),
+  },
+});
 
 /**
  * A policy that limits how many calls run at once. See {@link bulkhead}.
@@ -214,7 +219,7 @@ export class BulkheadPolicy extends PermitPolicy<BulkheadEvents> {
     const o = optionsObject('bulkhead', options);
     const maxConcurrent = num('bulkhead', 'maxConcurrent', o['maxConcurrent'], { min: 1, integer: true });
     const queue = queueSettings('bulkhead', o);
-    super('bulkhead', o, maxConcurrent, queue);
+    super(BULKHEAD, o, maxConcurrent, queue);
     this.maxConcurrent = maxConcurrent;
   }
 

@@ -3,28 +3,17 @@
  *
  * @module
  */
-import {
-  Ctx,
-  type CommonOptions,
-  OBSERVE,
-  type Outcome,
-  SETTLES,
-  type ExecuteOptions,
-  type PolicyMetrics,
-  type Fn,
-  type Policy,
-  PolicyBase,
-  RUN,
-  OBSERVER,
-  disposedError,
-  factoryHint,
-  invoke,
-} from './policy-base.js';
+import { Ctx, type Fn, RUN, invoke } from './internal/run.js';
+import type { CommonOptions, ExecuteOptions, PolicyMetrics, Policy } from './contract.js';
+import { OBSERVE, type SettlementSink, SETTLES } from './internal/settle.js';
+import { PolicyBase, disposedError, factoryHint } from './policy-base.js';
+import { OBSERVER } from './internal/call-observer.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { callerAborted } from './internal/token.js';
+import { describePolicy } from './internal/descriptor.js';
 
-type Run = <T>(fn: Fn<T>, ctx: Ctx, outcome?: Outcome) => Promise<T>;
-type Observe = (ctx: Ctx) => Outcome | undefined;
+type Run = <T>(fn: Fn<T>, ctx: Ctx, outcome?: SettlementSink) => Promise<T>;
+type Observe = (ctx: Ctx) => SettlementSink | undefined;
 type Runnable = Policy & { [RUN]?: Run; [OBSERVE]?: Observe; [SETTLES]?: boolean };
 
 /**
@@ -50,6 +39,9 @@ export interface PipelineEvents {}
  */
 export type PipelineOptions = CommonOptions;
 
+/** What the registry, the bus and the exporters know about a pipeline: it has no events of its own. */
+const PIPELINE = describePolicy({ kind: 'pipeline', events: {} });
+
 /**
  * A policy made of other policies, first outermost. Build it with {@link pipeline}.
  *
@@ -67,7 +59,7 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
   /** Each member's internal run, looked up once (`undefined` for a foreign policy). */
   private readonly runs: ReadonlyArray<Run | undefined>;
   /**
-   * Member i's `[OBSERVE]` where member i + 1 settles through an `Outcome` (a circuit breaker
+   * Member i's `[OBSERVE]` where member i + 1 settles through an `SettlementSink` (a circuit breaker
    * just outside a timeout): the two run as one, the outer adding no promise of its own.
    */
   private readonly observers: ReadonlyArray<Observe | undefined>;
@@ -86,7 +78,7 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
         throw new TypeError(`pipeline: argument ${i + 1} must be a policy, got ${factoryHint(p)}`);
       }
     });
-    super('pipeline', options);
+    super(PIPELINE, options);
     this.policies = Object.freeze(policies.slice());
     this.chain = this.policies as readonly Runnable[];
     this.runs = this.chain.map((p) => p[RUN]);
@@ -128,7 +120,7 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
   // No closure is written inside `step` itself: a function that creates closures allocates a
   // context for the variables they capture on every call, whichever branch it takes.
   // `outcome`: member i settles through it (member i - 1 observed the call, see `observers`).
-  private step<T>(i: number, fn: Fn<T>, ctx: Ctx, outcome?: Outcome): Promise<T> {
+  private step<T>(i: number, fn: Fn<T>, ctx: Ctx, outcome?: SettlementSink): Promise<T> {
     const p = this.chain[i];
     if (p === undefined) return invoke(fn, ctx);
     const observe = this.observers[i];
@@ -145,6 +137,11 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
   /** What member `i` runs: the rest of the pipeline around `fn`. */
   private nextAfter<T>(i: number, fn: Fn<T>): Fn<T> {
     return (c) => this.step(i + 1, fn, c);
+  }
+
+  /** The latencies {@link Pipeline.metrics} reports: the outermost member's when read off it. @internal */
+  override latencyPercentiles(ps: readonly number[]): number[] | undefined {
+    return this.delegate !== undefined ? this.delegate.latencyPercentiles(ps) : super.latencyPercentiles(ps);
   }
 
   /**

@@ -5,11 +5,21 @@
  */
 import { type Backoff, type BackoffIterator, backoff as schedules, isBackoff } from './backoff.js';
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
-import { Ctx, type CommonOptions, type Fn, PolicyBase, RUN, disposedError, invoke } from './policy-base.js';
+import { Ctx, type Fn, RUN, invoke } from './internal/run.js';
+import type { CommonOptions } from './contract.js';
+import { PolicyBase, disposedError } from './policy-base.js';
 import { callerAborted, type Token } from './internal/token.js';
+import { mayRepeat } from './idempotency.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
 import { num, optionsObject, show, typeError } from './validate.js';
+import { describePolicy } from './internal/descriptor.js';
+
+/** What the registry, the bus and the exporters know about a retry. */
+const RETRY = describePolicy({
+  kind: 'retry',
+  events: { retry: 'warning', giveUp: 'error', success: 'information', budgetExhausted: 'error' },
+});
 
 /**
  * Options of {@link retry}.
@@ -96,16 +106,19 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
   constructor(options?: RetryOptions) {
     const p = 'retry';
     const o = optionsObject(p, options);
-    super(p, o);
-    this.classify = classifier(p, o);
-    this.maxAttempts =
+    const classify = classifier(p, o);
+    const maxAttempts =
       o['maxAttempts'] === undefined ? 3 : num(p, 'maxAttempts', o['maxAttempts'], { min: 1, integer: true, infinity: true });
     const b = o['backoff'];
     if (b !== undefined && !isBackoff(b)) typeError(p, 'backoff', 'a Backoff (from backoff.*)', b);
-    this.backoff = b ?? DEFAULT_BACKOFF;
     const max = o['maxElapsedMs'] === undefined ? Infinity : num(p, 'maxElapsedMs', o['maxElapsedMs'], { min: 0, infinity: true });
+    const budget = optBudget(p, o['budget']);
+    super(RETRY, o);
+    this.classify = classify;
+    this.maxAttempts = maxAttempts;
+    this.backoff = b ?? DEFAULT_BACKOFF;
     this.maxElapsedMs = max === Infinity ? undefined : max;
-    this.budget = optBudget(p, o['budget']);
+    this.budget = budget;
   }
 
   /** @internal */
@@ -121,11 +134,12 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     this.budget?.recordAttempt();
     const tok = ctx.tok;
     const key = ctx.key;
-    return invoke(fn, ctx.attempt === 1 ? ctx : new Ctx(tok, 1, key)).then(
-      (value) => this.firstValue(fn, tok, started, t0, value, key),
+    const first = ctx.attempt === 1 ? ctx : new Ctx(tok, 1, key);
+    return invoke(fn, first).then(
+      (value) => this.firstValue(fn, tok, started, t0, value, key, first),
       (error: unknown) => {
         this.settleError(tok, started, error);
-        return this.retrying(fn, tok, started, t0, 1, 'error', error, key);
+        return this.retrying(fn, tok, started, t0, 1, 'error', error, key, first);
       },
     );
   }
@@ -138,6 +152,7 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     t0: number,
     value: T,
     key: string | undefined,
+    first: Ctx,
   ): T | Promise<T> {
     if (!handlesResult(this.classify, value)) {
       this.record(SUCCESSES, started);
@@ -145,7 +160,7 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
       return value;
     }
     if (this.stopsOnResult(tok, started)) return value;
-    return this.retrying(fn, tok, started, t0, 1, 'result', value, key);
+    return this.retrying(fn, tok, started, t0, 1, 'result', value, key, first);
   }
 
   /** Retries after the handled failure `outcome` of `attempt`, until an outcome stands. */
@@ -158,10 +173,12 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     key: 'error' | 'result',
     outcome: unknown,
     callKey: string | undefined,
+    /** The context of the attempt that failed: a non-idempotent one is not repeated. */
+    ctx: Ctx,
   ): Promise<T> {
     const it = this.backoff.start();
     for (;;) {
-      const delay = this.decide(attempt, it, t0, key, outcome);
+      const delay = mayRepeat(ctx, outcome) ? this.decide(attempt, it, t0, key, outcome) : undefined;
       if (delay === undefined) {
         this.giveUp(attempt, started, key, outcome);
         if (key === 'error') throw outcome;
@@ -171,7 +188,7 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
       attempt++;
       let value: T;
       try {
-        value = await fn(new Ctx(tok, attempt, callKey));
+        value = await fn((ctx = new Ctx(tok, attempt, callKey)));
       } catch (error) {
         this.settleError(tok, started, error);
         key = 'error';

@@ -4,21 +4,15 @@
  * @module
  */
 import { TimeoutError } from './errors.js';
-import {
-  Ctx,
-  type CommonOptions,
-  type Fn,
-  invoke,
-  type Outcome,
-  PolicyBase,
-  RUN,
-  SETTLES,
-  disposedError,
-  rejectThrough,
-} from './policy-base.js';
+import { Ctx, type Fn, invoke, RUN } from './internal/run.js';
+import type { CommonOptions } from './contract.js';
+import { type SettlementSink, SETTLES, rejectThrough } from './internal/settle.js';
+import { PolicyBase, disposedError } from './policy-base.js';
 import { callerAborted, type Subscription, Token } from './internal/token.js';
+import { markOutcome, tokenMarked } from './idempotency.js';
 import { FAILURES, SUCCESSES, TIMEOUTS } from './metrics/rolling-window.js';
 import { num, oneOf, optionsObject } from './validate.js';
+import { describePolicy } from './internal/descriptor.js';
 import { metricsTime } from './clock.js';
 import { type Deadline, DeadlineQueue } from './internal/deadline-queue.js';
 import { promiseFor } from './internal/waiting-room.js';
@@ -84,8 +78,8 @@ class Call extends Token implements Deadline {
   constructor(
     parent: Token | undefined,
     readonly started: number,
-    /** The outer policy's handlers, when a pipeline fused it with this one (see `Outcome`). */
-    readonly outcome: Outcome | undefined,
+    /** The outer policy's handlers, when a pipeline fused it with this one (see `SettlementSink`). */
+    readonly outcome: SettlementSink | undefined,
   ) {
     // The call is its attempt's token too: one object per call. It aborts at the deadline with a
     // TimeoutError, or when the caller aborts; its AbortSignal exists only if `fn` reads it.
@@ -116,14 +110,16 @@ class Call extends Token implements Deadline {
 
 const noop = (): void => {};
 
+/** What the registry, the bus and the exporters know about a timeout. */
+const TIMEOUT = describePolicy({ kind: 'timeout', events: { timeout: 'error' } });
+
 /**
  * A policy that limits how long each call may take. Build it with {@link timeout}.
  *
  * One clock timer serves all of a policy's calls in flight (a deadline queue): every call
  * has the same duration, so deadlines arrive in call order, and the timer is armed for the
  * earliest only. With `systemClock` it is cleared at the end of the event-loop turn in which the
- * last call settled, and deadlines count from the turn's time, as Node's own `setTimeout` counts
- * from its loop time; with any other clock both are exact.
+ * last call settled (with any other clock at once). Deadlines always count from `clock.now()`.
  *
  * @example
  * ```ts
@@ -138,34 +134,38 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   /** `'aggressive'` (reject at the deadline) or `'cooperative'` (wait for `fn`). */
   readonly strategy: TimeoutStrategy;
   private readonly deadlines: DeadlineQueue<Call>;
+  /** Time for metrics alone (see `metricsTime`). */
   private readonly time: () => number;
 
   /** @internal Use {@link timeout}. */
   constructor(options: number | TimeoutOptions) {
     const o = typeof options === 'number' ? { durationMs: options } : optionsObject('timeout', options);
-    super('timeout', o);
-    this.durationMs = num('timeout', 'durationMs', o['durationMs'], { min: 0 });
-    this.strategy = oneOf('timeout', 'strategy', o['strategy'], ['aggressive', 'cooperative'], 'aggressive');
+    const durationMs = num('timeout', 'durationMs', o['durationMs'], { min: 0 });
+    const strategy = oneOf('timeout', 'strategy', o['strategy'], ['aggressive', 'cooperative'], 'aggressive');
+    super(TIMEOUT, o);
+    this.durationMs = durationMs;
+    this.strategy = strategy;
     this.time = metricsTime(this.clock);
     this.deadlines = new DeadlineQueue<Call>(this.clock, (call) => this.deadline(call));
   }
 
-  /** @internal Calls settle through an outer policy's `Outcome` when one is given. */
+  /** @internal Calls settle through an outer policy's `SettlementSink` when one is given. */
   readonly [SETTLES] = true;
 
   /** @internal */
-  [RUN]<T>(fn: Fn<T>, ctx: Ctx, outcome?: Outcome): Promise<T> {
+  [RUN]<T>(fn: Fn<T>, ctx: Ctx, outcome?: SettlementSink): Promise<T> {
     if (this.disposed) {
       const error = disposedError(this);
       return Promise.reject(outcome === undefined ? error : rejectThrough(outcome, error));
     }
-    // One read serves the deadline and metrics (with systemClock, the turn's time: see `turnNow`).
-    const now = this.time();
-    const started = this.window === undefined ? 0 : now;
+    // The deadline counts from the policy's clock; metrics from their own, coarser time.
+    const started = this.window === undefined ? 0 : this.time();
     const call = new Call(ctx.tok, started, outcome);
+    // Without a token, the call derives from the context (see `markNonIdempotent`).
+    if (ctx.tok === undefined) call.parent = ctx;
     // The resolvers land on the call itself: no executor closure per call.
     const promise = promiseFor<T>(call);
-    this.deadlines.push(call, now + this.durationMs);
+    this.deadlines.push(call, this.clock.now() + this.durationMs);
     if (ctx.tok !== undefined) {
       // The caller's abort ends the call at once (the policies outside must not wait for an
       // `fn` that may never settle). It counts as neither outcome.
@@ -200,6 +200,8 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   private deadline(call: Call): void {
     const ms = this.durationMs;
     const error = (call.timedOut = new TimeoutError(ms));
+    // The work may have reached the server: a non-idempotent attempt's timeout is not repeated.
+    if (tokenMarked(call)) markOutcome(error);
     this.count(TIMEOUTS);
     if (this.events.has('timeout')) this.events.emit('timeout', { timeoutMs: ms });
     if (this.strategy === 'aggressive') {
@@ -219,7 +221,7 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     this.deadlines.remove(call);
   }
 
-  /** Ends every call in flight: the timer is cleared, their signals abort, they reject. */
+  /** Ends every call in flight: the timer is cleared, their signals abort, they reject. @internal */
   protected override onDispose(): void {
     const error = disposedError(this);
     for (const call of this.deadlines.clear()) {

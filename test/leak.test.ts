@@ -15,7 +15,7 @@ import { backoff } from '../src/backoff.js';
 import { circuitBreaker } from '../src/circuit-breaker/index.js';
 import { timeout } from '../src/timeout.js';
 import { bulkhead } from '../src/bulkhead.js';
-import type { Policy } from '../src/policy-base.js';
+import type { Policy } from '../src/contract.js';
 import { ManualClock } from '../src/testing/index.js';
 
 setFlagsFromString('--expose-gc');

@@ -5,7 +5,7 @@ import { bulkhead } from '../src/bulkhead.js';
 import { circuitBreaker } from '../src/circuit-breaker/index.js';
 import { fallback } from '../src/fallback.js';
 import { pipeline } from '../src/pipeline.js';
-import type { Policy } from '../src/policy-base.js';
+import type { Policy } from '../src/contract.js';
 import { retry } from '../src/retry.js';
 import { timeout } from '../src/timeout.js';
 import type { Registry } from '../src/registry/index.js';

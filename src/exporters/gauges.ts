@@ -1,38 +1,32 @@
 /**
- * The point-in-time readings exporters show as gauges, read from a policy's public getters
- * (never its internals), so any policy with the same getters is exported alike.
+ * The point-in-time readings both exporters show as gauges, read through each policy's
+ * descriptor (never its internals), so a new policy declares its gauges in its own file.
  *
  * @internal
  * @module
  */
-import type { Policy } from '../policy-base.js';
+import type { Policy } from '../contract.js';
+import { type GaugeName, descriptorOf, severityOf, type Severity } from '../internal/descriptor.js';
+import type { BusEvent } from '../registry/bus.js';
 
-/** The states a circuit breaker can be in: exporters show each one before it is first entered. */
-export const BREAKER_STATES: readonly string[] = ['closed', 'open', 'halfOpen', 'isolated'];
-
-/** What a policy's getters say now; a field is absent when the policy has no such getter. */
+/** What a policy's descriptor says its gauges read now; a field is absent when it declares no such gauge. */
 export interface Gauges {
-  /** `state` (a circuit breaker's). */
+  /** A circuit breaker's `state`. */
   state?: string;
-  /** `executing` (bulkheads and adaptive limits). */
+  /** Calls running (bulkheads and adaptive limits). */
   executing?: number;
-  /** `queued` (bulkheads, adaptive limits, rate limiters). */
+  /** Calls waiting (bulkheads, adaptive limits, rate limiters). */
   queued?: number;
-  /** `limit` (adaptive limits). */
+  /** The concurrency limit (adaptive limits). */
   limit?: number;
-  /**
-   * Permits a call could take now: a policy's own `available` getter if it has one, else
-   * `maxConcurrent − executing` (a bulkhead) or `limit − executing` (an adaptive limit).
-   */
+  /** Permits a call could take now. */
   permits?: number;
 }
 
-function finite(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
+const NUMERIC: readonly Exclude<GaugeName, 'state'>[] = ['executing', 'queued', 'limit', 'permits'];
 
 /**
- * Reads the gauge getters of `policy`.
+ * Reads the gauges `policy`'s descriptor declares.
  *
  * @internal
  * @example
@@ -42,18 +36,28 @@ function finite(v: unknown): number | undefined {
  * ```
  */
 export function gauges(policy: Policy): Gauges {
-  const r = policy as unknown as Record<string, unknown>;
   const g: Gauges = {};
-  const state = r['state'];
+  const readers = descriptorOf(policy)?.gauges;
+  if (readers === undefined) return g;
+  const read = (name: GaugeName): unknown => {
+    const r = readers[name] as ((p: Policy) => unknown) | undefined;
+    return r === undefined ? undefined : r(policy);
+  };
+  const state = read('state');
   if (typeof state === 'string') g.state = state;
-  const executing = finite(r['executing']);
-  const queued = finite(r['queued']);
-  const limit = finite(r['limit']);
-  if (executing !== undefined) g.executing = executing;
-  if (queued !== undefined) g.queued = queued;
-  if (limit !== undefined) g.limit = limit;
-  const cap = finite(r['maxConcurrent']) ?? limit;
-  const permits = finite(r['available']) ?? (cap !== undefined && executing !== undefined ? Math.max(0, cap - executing) : undefined);
-  if (permits !== undefined) g.permits = permits;
+  for (const name of NUMERIC) {
+    const v = read(name);
+    if (typeof v === 'number' && Number.isFinite(v)) g[name] = v;
+  }
   return g;
+}
+
+/** Every state `policy` can be in (its descriptor's `states`): exporters show each from the start. */
+export function statesOf(policy: Policy | undefined): readonly string[] {
+  return (policy === undefined ? undefined : descriptorOf(policy)?.states) ?? [];
+}
+
+/** The severity of a bus event, by the emitting policy's descriptor (`information` if it declares none). */
+export function eventSeverity(policy: Policy | undefined, e: BusEvent): Severity {
+  return severityOf(policy === undefined ? undefined : descriptorOf(policy), e.event, e);
 }

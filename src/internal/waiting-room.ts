@@ -9,7 +9,7 @@
  * @module
  */
 import type { Clock } from '../clock.js';
-import type { Ctx, Fn } from '../policy-base.js';
+import type { Ctx, Fn } from './run.js';
 import type { Subscription } from './token.js';
 
 /**

@@ -1,91 +1,18 @@
 /**
- * The registry and its event bus: one place where the host application sees every listed
- * policy's events and metrics.
+ * The registry: a set of named policies, its bus (bus.ts) and its exporter taps (taps.ts).
  *
  * @module
  */
 import type { EventEmitter } from 'eventemitter3';
 import { type Clock, isClock, systemClock } from '../clock.js';
-import { type CommonEvents, type ListenerMap, PolicyEmitter } from '../events.js';
-import { type CallObserver, OBSERVER, type Policy, type PolicyMetrics, type RegistryLike } from '../policy-base.js';
+import type { Policy, PolicyMetrics, RegistryLike } from '../contract.js';
 import { optionsObject, show, typeError } from '../validate.js';
+import { Bus, type Listing, RegistryEmitter, link, resync, unlink } from './bus.js';
+import { type RegistryTap, TAP, observe, unobserve } from './taps.js';
 
-/**
- * What the bus adds to every payload it re-emits. (A type literal rather than an interface, so
- * every {@link BusEvent} stays assignable to the plain `BusEvent` of `event` listeners.)
- *
- * @example
- * ```ts
- * import { createRegistry, type BusFields } from 'breakwater';
- * const where = ({ policy, kind, at, event }: BusFields) => `${at} ${kind} ${policy}: ${event}`;
- * createRegistry().events.on('event', (e) => console.log(where(e)));
- * ```
- */
-export type BusFields = {
-  /** The name of the policy that emitted the event. */
-  readonly policy: string;
-  /** Its kind: `'circuitBreaker'`, `'retry'`, … */
-  readonly kind: string;
-  /** When: the payload's own `at` if it has one, else the registry clock's `now()`. */
-  readonly at: number;
-  /** The event's name (`'stateChange'`, `'retry'`, …), useful to `event` listeners. */
-  readonly event: string;
-};
-
-/**
- * A re-emitted event: the policy's payload plus {@link BusFields}.
- *
- * @example
- * ```ts
- * import { createRegistry, type BusEvent } from 'breakwater';
- * const log: BusEvent[] = [];
- * createRegistry().events.on('event', (e) => log.push(e));
- * ```
- */
-export type BusEvent<P extends object = { readonly [field: string]: unknown }> = Readonly<P> & BusFields;
-
-/**
- * Events of a registry's bus (the policies' events, each extended by {@link BusFields}), plus
- * `event`, which receives every one of them.
- *
- * @example
- * ```ts
- * import { createRegistry } from 'breakwater';
- * const registry = createRegistry();
- * registry.events.on('retry', ({ policy, attempt, delayMs }) => console.log(policy, attempt, delayMs));
- * registry.events.on('event', ({ event, policy }) => console.log(event, policy));
- * ```
- */
-export interface RegistryEvents {
-  /** Every event of every listed policy; `event` names it. */
-  event: BusEvent;
-  /** A circuit breaker changed state; `initial: true` announces the state of a newly added one. */
-  stateChange: BusEvent<{ from: string; to: string; initial?: boolean }>;
-  /** A breaker's call succeeded (`durationMs`, `slow`), or a retry's call did (`attempts`). */
-  success: BusEvent<{ durationMs?: number; slow?: boolean; attempts?: number }>;
-  /** A breaker's call failed. */
-  failure: BusEvent<{ error?: unknown; result?: unknown; durationMs?: number; slow?: boolean }>;
-  /** A call was refused: by a breaker (`state`), a bulkhead (`executing`, `queued`) or a rate limiter (`retryAfterMs`). */
-  rejected: BusEvent<{ state?: string; executing?: number; queued?: number; retryAfterMs?: number }>;
-  /** An attempt failed and another follows after `delayMs`. */
-  retry: BusEvent<{ attempt: number; delayMs: number; error?: unknown; result?: unknown }>;
-  /** Retrying ended without success. */
-  giveUp: BusEvent<{ attempts: number; error?: unknown; result?: unknown }>;
-  /** A retry budget refused a retry. */
-  budgetExhausted: BusEvent<{ attempt?: number; error?: unknown; result?: unknown }>;
-  /** A call reached its deadline. */
-  timeout: BusEvent<{ timeoutMs: number }>;
-  /** A fallback answered a handled failure. */
-  fallback: BusEvent<{ error?: unknown; result?: unknown }>;
-  /** A hedged attempt started. */
-  hedge: BusEvent<{ attempt: number }>;
-  /** An adaptive limit moved. */
-  limitChange: BusEvent<{ from: number; to: number }>;
-  /** Chaos injected a fault or latency. */
-  chaos: BusEvent<{ fault?: unknown; latencyMs?: number }>;
-  /** A listed policy was disposed (it leaves the registry). */
-  dispose: BusEvent<{ name: string }>;
-}
+export type { BusEvent, BusFields, RegistryEvents } from './bus.js';
+export { RegistryEmitter } from './bus.js';
+export { TAP, type RegistryTap } from './taps.js';
 
 /**
  * Options of {@link createRegistry}.
@@ -103,94 +30,6 @@ export interface RegistryOptions {
    */
   readonly clock?: Clock;
 }
-
-/**
- * The event names the bus forwards to a catch-all (`event`) listener: every event of the built-in
- * policies plus `dispose`. A bus listener for any other name subscribes that name as well, so a
- * policy from elsewhere with its own events can still be followed by name.
- */
-const KNOWN_EVENTS: readonly string[] = [
-  'stateChange',
-  'success',
-  'failure',
-  'rejected',
-  'retry',
-  'giveUp',
-  'budgetExhausted',
-  'timeout',
-  'fallback',
-  'hedge',
-  'limitChange',
-  'chaos',
-];
-/** Never forwarded: a listener error belongs to the emitter whose listener threw. */
-const LOCAL_EVENTS = new Set(['listenerError', 'event', 'dispose']);
-
-type BusMap = ListenerMap<RegistryEvents & CommonEvents>;
-type BusName = EventEmitter.EventNames<BusMap>;
-type BusListener<T extends BusName> = EventEmitter.EventListener<BusMap, T>;
-
-/**
- * The registry's bus: a {@link PolicyEmitter} that tells its registry when listeners come and
- * go, so the registry subscribes to its policies' events only while someone listens.
- *
- * @example
- * ```ts
- * import { createRegistry } from 'breakwater';
- * const bus = createRegistry().events; // a RegistryEmitter
- * const onOpen = ({ policy, to }: { policy: string; to: string }) => to === 'open' && page(policy);
- * bus.on('stateChange', onOpen);
- * bus.off('stateChange', onOpen); // the policies stop emitting stateChange for the bus
- * ```
- */
-export class RegistryEmitter extends PolicyEmitter<RegistryEvents> {
-  /** @internal */ changed: (() => void) | undefined = undefined;
-
-  override on<T extends BusName>(event: T, fn: BusListener<T>, context?: unknown): this {
-    super.on(event, fn, context);
-    this.changed?.();
-    return this;
-  }
-  /** Same as `on`. */
-  override addListener<T extends BusName>(event: T, fn: BusListener<T>, context?: unknown): this {
-    return this.on(event, fn, context);
-  }
-  override once<T extends BusName>(event: T, fn: BusListener<T>, context?: unknown): this {
-    super.once(event, fn, context);
-    this.changed?.();
-    return this;
-  }
-  override removeListener<T extends BusName>(event: T, fn?: BusListener<T>, context?: unknown, once?: boolean): this {
-    super.removeListener(event, fn, context, once);
-    this.changed?.();
-    return this;
-  }
-  /** Same as `removeListener`. */
-  override off<T extends BusName>(event: T, fn?: BusListener<T>, context?: unknown, once?: boolean): this {
-    return this.removeListener(event, fn, context, once);
-  }
-  override removeAllListeners(event?: BusName): this {
-    super.removeAllListeners(event);
-    this.changed?.();
-    return this;
-  }
-}
-
-/**
- * Per-call and lifecycle data for exporters (Prometheus, OpenTelemetry), which need more than
- * the bus: every call's outcome and duration, and when a policy leaves the registry.
- *
- * @internal
- */
-export interface RegistryTap {
-  /** Every recorded outcome of every listed policy (see {@link CallObserver}). */
-  readonly call?: CallObserver;
-  /** A policy left the registry (removed, disposed, or its pipeline left). */
-  readonly removed?: (policy: Policy) => void;
-}
-
-/** The slot of {@link Registry}'s exporter hook. @internal */
-export const TAP: unique symbol = Symbol.for('breakwater.registry.tap') as never;
 
 /**
  * A set of named policies and one event bus for all of them. See {@link createRegistry}.
@@ -231,10 +70,7 @@ export interface Registry extends RegistryLike {
   [TAP](tap: RegistryTap): () => void;
 }
 
-interface Entry {
-  readonly policy: Policy;
-  readonly name: string;
-  readonly kind: string;
+interface Entry extends Listing {
   readonly reg: RegistryImpl;
   /** Added by hand (or by its own `registry` option), not only as a pipeline member. */
   explicit: boolean;
@@ -244,53 +80,9 @@ interface Entry {
   members: Entry[];
 }
 
-type Forwarder = (this: Entry, payload: unknown) => void;
-// One forwarder per event name, shared by every entry of every registry: the entry arrives as
-// eventemitter3's listener context, so subscribing allocates no closure.
-const forwarders = new Map<string, Forwarder>();
-function forwarder(name: string): Forwarder {
-  let f = forwarders.get(name);
-  if (f === undefined) {
-    f = function (this: Entry, payload: unknown): void {
-      this.reg.forward(this, name, payload);
-    };
-    forwarders.set(name, f);
-  }
-  return f;
-}
 function onDispose(this: Entry, payload: unknown): void {
-  this.reg.forward(this, 'dispose', payload);
+  this.bus.forward(this, 'dispose', payload);
   this.reg.delist(this);
-}
-
-// Observers per policy, shared by every registry: a policy listed in two observed registries
-// gets a dispatcher that calls both.
-const observers = new WeakMap<Policy, Set<CallObserver>>();
-type Observable = Policy & { [OBSERVER]?: CallObserver | undefined };
-function observe(policy: Policy, fn: CallObserver): void {
-  if (!(OBSERVER in policy)) return; // not a breakwater policy: it records nothing
-  let set = observers.get(policy);
-  if (set === undefined) observers.set(policy, (set = new Set()));
-  set.add(fn);
-  install(policy as Observable, set);
-}
-function unobserve(policy: Policy, fn: CallObserver): void {
-  const set = observers.get(policy);
-  if (set === undefined || !set.delete(fn)) return;
-  install(policy as Observable, set);
-}
-function install(policy: Observable, set: Set<CallObserver>): void {
-  if (set.size === 0) {
-    policy[OBSERVER] = undefined;
-    observers.delete(policy);
-  } else if (set.size === 1) {
-    policy[OBSERVER] = set.values().next().value;
-  } else {
-    const list = [...set];
-    policy[OBSERVER] = (p, outcome, ms) => {
-      for (const fn of list) fn(p, outcome, ms);
-    };
-  }
 }
 
 function isPolicy(value: unknown): value is Policy {
@@ -315,15 +107,13 @@ function membersOf(policy: Policy): readonly Policy[] {
 
 class RegistryImpl implements Registry {
   readonly events = new RegistryEmitter();
-  private readonly clock: Clock;
+  private readonly bus: Bus;
   private readonly byName = new Map<string, Entry>();
   private readonly byPolicy = new Map<Policy, Entry>();
-  /** Event names currently subscribed on every listed policy. */
-  private readonly subscribed = new Set<string>();
   private readonly taps = new Set<RegistryTap>();
 
   constructor(clock: Clock) {
-    this.clock = clock;
+    this.bus = new Bus(this.events, clock);
     this.events.changed = () => this.sync();
   }
 
@@ -392,19 +182,18 @@ class RegistryImpl implements Registry {
     };
   }
 
-  /** Lists one policy (its members are listed by the caller) and subscribes what is wanted. */
+  /** Lists one policy (its members are listed by the caller) and forwards what is wanted. */
   private list1(policy: Policy): void {
-    const entry: Entry = { policy, name: policy.name, kind: policy.kind, reg: this, explicit: false, owners: 0, members: [] };
+    const entry: Entry = { policy, name: policy.name, kind: policy.kind, bus: this.bus, reg: this, explicit: false, owners: 0, members: [] };
     this.byName.set(entry.name, entry);
     this.byPolicy.set(policy, entry);
-    const events = policy.events as unknown as EventEmitter<string>;
-    events.on('dispose', onDispose, entry);
-    for (const name of this.subscribed) events.on(name, forwarder(name), entry);
+    (policy.events as unknown as EventEmitter<string>).on('dispose', onDispose, entry);
+    link(entry);
     for (const tap of this.taps) if (tap.call !== undefined) observe(policy, tap.call);
     // A state gauge must exist before the first transition: announce the current state.
     const state = (policy as { state?: unknown }).state;
     if (typeof state === 'string' && (this.events.has('stateChange') || this.events.has('event'))) {
-      this.forward(entry, 'stateChange', { from: state, to: state, initial: true });
+      this.bus.forward(entry, 'stateChange', { from: state, to: state, initial: true });
     }
   }
 
@@ -413,9 +202,8 @@ class RegistryImpl implements Registry {
     if (this.byPolicy.get(entry.policy) !== entry) return;
     this.byName.delete(entry.name);
     this.byPolicy.delete(entry.policy);
-    const events = entry.policy.events as unknown as EventEmitter<string>;
-    events.removeListener('dispose', onDispose, entry);
-    for (const name of this.subscribed) events.removeListener(name, forwarder(name), entry);
+    (entry.policy.events as unknown as EventEmitter<string>).removeListener('dispose', onDispose, entry);
+    unlink(entry);
     for (const tap of this.taps) {
       if (tap.call !== undefined) unobserve(entry.policy, tap.call);
       tap.removed?.(entry.policy);
@@ -426,67 +214,11 @@ class RegistryImpl implements Registry {
     }
   }
 
-  /** Re-emits one policy event on the bus. @internal */
-  forward(entry: Entry, name: string, payload: unknown): void {
-    const bus = this.events;
-    const named = bus.has(name as keyof RegistryEvents);
-    const all = bus.has('event');
-    if (!named && !all) return;
-    const own = (payload as { at?: unknown } | null | undefined)?.at;
-    // One object for both emissions; the policy's own `at` (a breaker's transition time) wins.
-    // Our fields come first and the payload is spread after them: on Node 20, adding properties
-    // after a spread turns the object into a slow one (~8 µs per event instead of ~60 ns).
-    let e = {
-      policy: entry.name,
-      kind: entry.kind,
-      at: typeof own === 'number' ? own : this.clock.now(),
-      event: name,
-      ...(payload as object),
-    } as BusEvent;
-    // A payload of a policy from elsewhere may carry a field of ours: ours win (a rare, slow path).
-    if (e.policy !== entry.name || e.kind !== entry.kind || e.event !== name) {
-      e = Object.assign({}, payload, { policy: entry.name, kind: entry.kind, at: e.at, event: name });
-    }
-    const emit = bus.emit.bind(bus) as (event: string, payload: BusEvent) => boolean;
-    if (named) emit(name, e);
-    if (all) emit('event', e);
-  }
-
-  /** Subscribes the policies to exactly the event names the bus has listeners for. */
+  /** The bus's listeners changed: every listed policy forwards what is wanted now. */
   private sync(): void {
-    const bus = this.events;
-    const want = new Set<string>();
-    if (bus.has('event')) for (const n of KNOWN_EVENTS) want.add(n);
-    for (const n of bus.eventNames()) if (typeof n === 'string' && !LOCAL_EVENTS.has(n)) want.add(n);
-    for (const name of [...this.subscribed]) {
-      if (want.has(name)) continue;
-      this.subscribed.delete(name);
-      const f = forwarder(name);
-      for (const e of this.byName.values()) (e.policy.events as unknown as EventEmitter<string>).removeListener(name, f, e);
-    }
-    for (const name of want) {
-      if (this.subscribed.has(name)) continue;
-      this.subscribed.add(name);
-      const f = forwarder(name);
-      for (const e of this.byName.values()) (e.policy.events as unknown as EventEmitter<string>).on(name, f, e);
-    }
+    if (!this.bus.refresh()) return;
+    for (const e of this.byName.values()) resync(e);
   }
-}
-
-/**
- * True for a registry made by {@link createRegistry} (of any copy of the package): what the
- * exporters check their `registry` argument with.
- *
- * @internal
- */
-export function isRegistry(value: unknown): value is Registry {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as Registry)[TAP] === 'function' &&
-    typeof (value as Registry).list === 'function' &&
-    typeof (value as Registry).events === 'object'
-  );
 }
 
 /**
@@ -521,6 +253,22 @@ export function isRegistry(value: unknown): value is Registry {
  * registry.get('api-breaker')?.metrics().failureRate;
  * ```
  */
+/**
+ * True for a registry made by {@link createRegistry} (of any copy of the package): what the
+ * exporters check their `registry` argument with.
+ *
+ * @internal
+ */
+export function isRegistry(value: unknown): value is Registry {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as Registry)[TAP] === 'function' &&
+    typeof (value as Registry).list === 'function' &&
+    typeof (value as Registry).events === 'object'
+  );
+}
+
 export function createRegistry(options?: RegistryOptions): Registry {
   const o = optionsObject('registry', options);
   const clock = o['clock'];

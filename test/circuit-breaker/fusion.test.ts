@@ -6,7 +6,8 @@ import { describe, it, expect, vi } from 'vitest';
 import fc from 'fast-check';
 import { circuitBreaker, type CircuitBreakerPolicy } from '../../src/circuit-breaker/index.js';
 import { pipeline, timeout, fallback, isBreakwaterError, type AttemptContext } from '../../src/index.js';
-import { OBSERVE, RUN } from '../../src/policy-base.js';
+import { OBSERVE } from '../../src/internal/settle.js';
+import { RUN } from '../../src/internal/run.js';
 import { ManualClock } from '../../src/testing/index.js';
 import { deferred } from './helpers.js';
 
