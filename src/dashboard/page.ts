@@ -253,7 +253,9 @@ export const APP_JS = `(function () {
     var h = c.history;
     var sec = Math.floor(now / 1000);
     var last = h[h.length - 1];
-    if (last !== undefined && last.s === sec) {
+    if (!timed) {
+      // No latency in the window (an open breaker rejecting everything): no point to draw.
+    } else if (last !== undefined && last.s === sec) {
       if (p.latencyMs.p50 > last.a) last.a = p.latencyMs.p50;
       if (p.latencyMs.p99 > last.b) last.b = p.latencyMs.p99;
       last.t = now;
