@@ -8,10 +8,10 @@ import { Ctx, type Fn, invoke, RUN } from './internal/run.js';
 import type { CommonOptions } from './contract.js';
 import { PolicyBase, disposedError } from './policy-base.js';
 import { callerAborted, type Subscription, Token } from './internal/token.js';
+import { isNonIdempotentOutcome, markOutcome, tokenMarked } from './idempotency.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
 import { type Deadline, DeadlineQueue } from './internal/deadline-queue.js';
-import { metricsTime } from './clock.js';
 import { num, optionsObject, rangeError, typeError } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
 
@@ -75,6 +75,10 @@ class Run<T> implements Deadline {
   /** Attempts started and not yet settled. */
   pending = 0;
   done = false;
+  /** The call's context when it has no token: what the attempts' tokens derive from. */
+  root: object | undefined = undefined;
+  /** An attempt was marked non-idempotent (see `markNonIdempotent`): no further attempt starts. */
+  once = false;
   /** Tokens of unsettled attempts: the first, then the hedges (settled ones are `undefined`). */
   first: Token | undefined = undefined;
   more: Array<Token | undefined> | undefined = undefined;
@@ -113,8 +117,6 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
    * deadlines come in call order, so a call costs no `setTimeout`/`clearTimeout` of its own.
    */
   private readonly waiting: DeadlineQueue<Run<unknown>>;
-  /** Time for deadlines: with systemClock the turn's time, as Node's `setTimeout` uses. */
-  private readonly time: () => number;
 
   /** @internal Use {@link hedge}. */
   constructor(options: HedgeOptions) {
@@ -134,7 +136,6 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     this.maxHedges = maxHedges;
     this.attempts = 1 + maxHedges;
     this.budget = budget;
-    this.time = metricsTime(this.clock);
     this.waiting = new DeadlineQueue<Run<unknown>>(this.clock, (run) => {
       if (!run.done) this.launch(run);
     });
@@ -150,6 +151,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
       run.resolve = resolve;
       run.reject = reject;
     });
+    if (parent === undefined) run.root = ctx;
     this.budget?.recordAttempt();
     // Any abort of the call's token (the caller, an outer timeout or hedge) ends the call at once;
     // each attempt's child token aborts with it.
@@ -165,7 +167,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
   private launch<T>(run: Run<T>): boolean {
     const n = run.n + 1;
     if (n > 1) {
-      if (this.disposed) return false;
+      if (this.disposed || this.onceMarked(run)) return false;
       if (this.budget !== undefined && !this.budget.tryRetry()) {
         if (this.events.has('budgetExhausted')) this.events.emit('budgetExhausted', { attempt: n });
         return false;
@@ -185,6 +187,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     run.n = n;
     run.pending++;
     const tok = Token.child(run.parent);
+    if (run.root !== undefined) tok.parent = run.root;
     if (n === 1) run.first = tok;
     else (run.more ??= []).push(tok);
     void invoke(run.fn, new Ctx(tok, n, run.key)).then(
@@ -194,9 +197,16 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     if (delay === 0) {
       if (!run.done) this.launch(run);
     } else if (delay !== Infinity && !run.done) {
-      this.waiting.push(run as Run<unknown>, this.time() + delay);
+      this.waiting.push(run as Run<unknown>, this.clock.now() + delay);
     }
     return true;
+  }
+
+  /** True once any attempt of `run` was marked non-idempotent, running or settled. */
+  private onceMarked<T>(run: Run<T>): boolean {
+    if (run.once) return true;
+    if (tokenMarked(run.first) || run.more?.some(tokenMarked) === true) run.once = true;
+    return run.once;
   }
 
   private delayFor(attempt: number): number {
@@ -229,6 +239,8 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
       this.finish(run, !threw, outcome, tok);
       return;
     }
+    if (!run.once && (tokenMarked(tok) || isNonIdempotentOutcome(outcome))) run.once = true;
+    if (run.once) markOutcome(outcome);
     if (run.n < this.attempts) {
       // A failure starts the next attempt at once; its wait for the delay ends.
       this.waiting.remove(run as Run<unknown>);
