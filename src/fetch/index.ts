@@ -26,7 +26,16 @@ import type { Pipeline } from '../pipeline.js';
 export { HttpStatusError, parseRetryAfter } from './errors.js';
 export type { StandardPipelineOptions } from './standard.js';
 
-/** The `fetch` signature. */
+/**
+ * The `fetch` signature: what `resilientFetch` takes as its `fetch` option and returns.
+ *
+ * @example
+ * ```ts
+ * import { resilientFetch, type FetchFunction } from 'breakwater/fetch';
+ * const logged: FetchFunction = (input, init) => (console.log(init?.method ?? 'GET', String(input)), fetch(input, init));
+ * const http = resilientFetch({ fetch: logged });
+ * ```
+ */
 export type FetchFunction = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
 /**

@@ -9,6 +9,7 @@ import { retry } from '../../src/retry.js';
 import { hedge } from '../../src/hedge.js';
 import { timeout } from '../../src/timeout.js';
 import { pipeline } from '../../src/pipeline.js';
+import { policyPool } from '../../src/policy-pool.js';
 import { createRegistry } from '../../src/registry/index.js';
 import { isBreakwaterError } from '../../src/errors.js';
 import { type Clock, systemClock } from '../../src/clock.js';
@@ -413,6 +414,23 @@ describe("undici's fetch as the fetch option", () => {
 });
 
 describe('the policy option', () => {
+  it("a policy of the user's own gets the request's origin as the call key", async () => {
+    server.script('/keyed-pool', { body: 'a' });
+    other.script('/keyed-pool', { body: 'b' });
+    const keys: string[] = [];
+    const pool = policyPool((key) => {
+      keys.push(key);
+      return retry({ maxAttempts: 1, clock });
+    });
+    const http = client({ policy: pool });
+    expect(await (await http(server.url('/keyed-pool'))).text()).toBe('a');
+    expect(await (await http(other.url('/keyed-pool?x=1'))).text()).toBe('b');
+    expect(await (await http(new URL(server.url('/keyed-pool')))).text()).toBe('a');
+    expect(keys).toEqual([server.origin, other.origin]);
+    pool.dispose();
+  });
+
+
   it('a function of the request chooses the policy per request', async () => {
     server.script('/choose', { status: 503 }, { status: 200 });
     const seen: string[] = [];
