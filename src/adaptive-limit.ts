@@ -10,7 +10,7 @@ import { VEGAS_DEFAULTS, Vegas } from './adaptive/vegas.js';
 import { type LimitAlgorithm, type LimitBounds, MIN_RTT_MS, SampleWindow } from './adaptive/window.js';
 import { type BulkheadEvents, PermitPolicy, queueSettings } from './bulkhead.js';
 import { isBreakwaterError, isLocalRejection } from './errors.js';
-import type { Settleable } from './internal/waiting-room.js';
+import type { Settleable } from './internal/deferred.js';
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { type Ctx, type Fn, invoke } from './internal/run.js';

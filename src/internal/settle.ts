@@ -7,7 +7,8 @@
  * @internal
  * @module
  */
-import type { Ctx, Fn } from './run.js';
+import type { Policy } from '../contract.js';
+import type { Ctx, Fn, RUN } from './run.js';
 
 /**
  * An outer policy's outcome handlers: `ok` receives the value and returns what the caller gets
@@ -47,6 +48,9 @@ export type Observe = (ctx: Ctx) => SettlementSink | undefined;
  * @internal
  */
 export const SETTLES: unique symbol = Symbol.for('breakwater.settles') as never;
+
+/** A policy as the pipeline sees it: the public contract plus whichever hooks it has. @internal */
+export type Runnable = Policy & { [RUN]?: Run; [OBSERVE]?: Observe; [SETTLES]?: boolean };
 
 /** The error the caller gets once `sink.err` has seen `error`. @internal */
 export function rejectThrough(sink: SettlementSink, error: unknown): unknown {
