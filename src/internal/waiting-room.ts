@@ -98,3 +98,44 @@ export class WaitingRoom<W extends Waiter> extends List<W> {
     for (let w = this.take(); w !== undefined; w = this.take()) w.reject(error);
   }
 }
+
+/**
+ * Settle, record, hand over: what every policy that admits waiting calls does when an admitted
+ * call's work settles. `settle(failed, outcome)` runs first (return the permit, record metrics,
+ * sample); then the outcome goes to `waiter` (whose promise the caller holds) or, on the fast
+ * path with no waiter, to the returned promise. With a waiter the returned promise never rejects
+ * (it is discarded), and a throwing `settle` (a user predicate, a failing observer) rejects the
+ * waiter instead of leaving its caller hanging.
+ *
+ * @internal
+ */
+export function handOver<T>(p: Promise<T>, waiter: Settleable | undefined, settle: (failed: boolean, outcome: unknown) => void): Promise<T> {
+  return p.then(
+    (value) => {
+      if (waiter === undefined) {
+        settle(false, value);
+        return value;
+      }
+      try {
+        settle(false, value);
+        waiter.resolve(value);
+      } catch (error) {
+        waiter.reject(error);
+      }
+      return value;
+    },
+    (error: unknown) => {
+      if (waiter === undefined) {
+        settle(true, error);
+        throw error;
+      }
+      try {
+        settle(true, error);
+        waiter.reject(error);
+      } catch (thrown) {
+        waiter.reject(thrown);
+      }
+      return undefined as T;
+    },
+  );
+}
