@@ -370,7 +370,13 @@ export class CircuitBreakerPolicy extends PolicyBase<CircuitBreakerEvents> {
     // An untimed call had no listener when it started: it has no duration to report.
     if (timed && this.listening()) this.emitOutcome(failure, durationMs, slow, what, detail);
     // A call admitted under an older generation (another state, or before a reset) never decides.
-    if (!this.disposed) this.m.record(gen, failure, slow, now);
+    const m = this.m;
+    if (gen !== m.gen || this.disposed) return;
+    // The closed state's verdict is the window's (the machine's `record` does the same): inline,
+    // as this is every call's path.
+    if (m.st === CLOSED) {
+      if (m.health.record(failure, slow, now)) m.trip();
+    } else m.record(gen, failure, slow, now);
   }
 
   /** Metrics of a call that ran: its outcome and latency, and whether it was slow. */
