@@ -124,7 +124,7 @@ async function floor(fn) {
   for (let attempt = 1; ; attempt++) {
     try {
       return await broken(fn);
-    } catch (e) {
+    } catch {
       if (attempt >= 3) return 0; // the fallback's value
     }
   }

@@ -129,6 +129,7 @@ export class ChaosPolicy extends PolicyBase<ChaosEvents> {
     return this.delays.sleep(this.latencyMs, ctx.tok);
   }
 
+  /** @internal */
   protected override onDispose(): void {
     this.delays.stopAll(disposedError(this));
   }

@@ -36,6 +36,36 @@ export interface AttemptContext {
 export interface ExecuteOptions {
   /** The caller's signal: aborting it rejects the call at once with `signal.reason`. */
   readonly signal?: AbortSignal;
+  /**
+   * The identity of the call, for the policies that group calls (`policyPool`, `coalesce`,
+   * `cache`); every other policy passes it on untouched.
+   */
+  readonly key?: string;
+}
+
+/**
+ * Options of {@link Policy.wrap}: how the wrapped function's arguments give each call its key and
+ * its signal.
+ *
+ * @example
+ * ```ts
+ * import { coalesce } from 'breakwater';
+ * const getUser = coalesce().wrap(
+ *   (id: string, signal?: AbortSignal) => fetch(`/users/${id}`, { signal }).then((r) => r.json()),
+ *   { key: (id) => id, signal: 'last' },
+ * );
+ * ```
+ */
+export interface WrapOptions<A extends unknown[] = unknown[]> {
+  /** Derives the call's key (see {@link ExecuteOptions.key}) from the arguments. */
+  readonly key?: (...args: A) => string;
+  /**
+   * `'last'`: the function's last parameter is its `AbortSignal`. When the last argument passed
+   * is an `AbortSignal`, it is the call's signal and the function receives the attempt's
+   * `ctx.signal` in its place; when fewer arguments are passed than the function declares
+   * (`fn.length`), the attempt's signal is passed at position `fn.length - 1`.
+   */
+  readonly signal?: 'last';
 }
 
 /**
@@ -79,7 +109,10 @@ export type PolicyKind =
   | 'hedge'
   | 'adaptiveLimit'
   | 'chaos'
-  | 'pipeline';
+  | 'pipeline'
+  | 'policyPool'
+  | 'coalesce'
+  | 'cache';
 
 /**
  * A resilience policy: wraps any function, sync or async.
@@ -100,8 +133,14 @@ export interface Policy<E extends object = any> {
   readonly events: PolicyEmitter<E>;
   /** Runs `fn` under the policy. Always returns a promise; never throws synchronously. */
   execute<T>(fn: (ctx: AttemptContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T>;
-  /** Returns a function that runs `fn` under the policy, keeping `this` and the arguments. */
-  wrap<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>): (...args: A) => Promise<Awaited<R>>;
+  /**
+   * Returns a function that runs `fn` under the policy, keeping `this` and the arguments;
+   * `options` derive each call's key and signal from the arguments.
+   */
+  wrap<A extends unknown[], R>(
+    fn: (...args: A) => R | PromiseLike<R>,
+    options?: WrapOptions<A>,
+  ): (...args: A) => Promise<Awaited<R>>;
   /** Counts and latency percentiles over the rolling window. */
   metrics(): PolicyMetrics;
   /** Clears every timer and listener the policy owns; later calls reject. */

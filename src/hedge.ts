@@ -8,12 +8,12 @@ import { Ctx, type Fn, invoke, RUN } from './internal/run.js';
 import type { CommonOptions } from './contract.js';
 import { PolicyBase, disposedError } from './policy-base.js';
 import { callerAborted, type Subscription, Token } from './internal/token.js';
+import { isNonIdempotentOutcome, markOutcome, tokenMarked } from './idempotency.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
 import { type Deadline, DeadlineQueue } from './internal/deadline-queue.js';
 import type { Linked } from './internal/list.js';
 import { noop, promiseFor } from './internal/deferred.js';
-import { metricsTime } from './clock.js';
 import { num, optionsObject, rangeError, typeError } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
 
@@ -77,6 +77,10 @@ class Run<T> implements Deadline {
   /** Attempts started and not yet settled. */
   pending = 0;
   done = false;
+  /** The call's context when it has no token: what the attempts' tokens derive from. */
+  root: object | undefined = undefined;
+  /** An attempt was marked non-idempotent (see `markNonIdempotent`): no further attempt starts. */
+  once = false;
   /** Tokens of unsettled attempts: the first, then the hedges (settled ones are `undefined`). */
   first: Token | undefined = undefined;
   more: Array<Token | undefined> | undefined = undefined;
@@ -87,6 +91,7 @@ class Run<T> implements Deadline {
     readonly fn: Fn<T>,
     readonly parent: Token | undefined,
     readonly started: number,
+    readonly key: string | undefined,
   ) {}
 }
 
@@ -114,8 +119,6 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
    * deadlines come in call order, so a call costs no `setTimeout`/`clearTimeout` of its own.
    */
   private readonly waiting: DeadlineQueue<Run<unknown>>;
-  /** Time for deadlines: with systemClock the turn's time, as Node's `setTimeout` uses. */
-  private readonly time: () => number;
 
   /** @internal Use {@link hedge}. */
   constructor(options: HedgeOptions) {
@@ -135,7 +138,6 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     this.maxHedges = maxHedges;
     this.attempts = 1 + maxHedges;
     this.budget = budget;
-    this.time = metricsTime(this.clock);
     this.waiting = new DeadlineQueue<Run<unknown>>(this.clock, (run) => {
       if (!run.done) this.launch(run);
     });
@@ -146,8 +148,9 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     if (this.disposed) return Promise.reject(disposedError(this));
     const parent = ctx.tok;
     if (parent?.aborted === true) return Promise.reject(parent.reason);
-    const run = new Run<T>(fn, parent, this.start());
+    const run = new Run<T>(fn, parent, this.start(), ctx.key);
     const promise = promiseFor<T>(run);
+    if (parent === undefined) run.root = ctx;
     this.budget?.recordAttempt();
     // Any abort of the call's token (the caller, an outer timeout or hedge) ends the call at once;
     // each attempt's child token aborts with it.
@@ -163,7 +166,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
   private launch<T>(run: Run<T>): boolean {
     const n = run.n + 1;
     if (n > 1) {
-      if (this.disposed) return false;
+      if (this.disposed || this.onceMarked(run)) return false;
       if (this.budget !== undefined && !this.budget.tryRetry()) {
         if (this.events.has('budgetExhausted')) this.events.emit('budgetExhausted', { attempt: n });
         return false;
@@ -183,18 +186,26 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     run.n = n;
     run.pending++;
     const tok = Token.child(run.parent);
+    if (run.root !== undefined) tok.parent = run.root;
     if (n === 1) run.first = tok;
     else (run.more ??= []).push(tok);
-    void invoke(run.fn, new Ctx(tok, n)).then(
+    void invoke(run.fn, new Ctx(tok, n, run.key)).then(
       (value) => this.settled(run, tok, n, value, false),
       (error: unknown) => this.settled(run, tok, n, error, true),
     );
     if (delay === 0) {
       if (!run.done) this.launch(run);
     } else if (delay !== Infinity && !run.done) {
-      this.waiting.schedule(run, this.time() + delay);
+      this.waiting.schedule(run, this.clock.now() + delay);
     }
     return true;
+  }
+
+  /** True once any attempt of `run` was marked non-idempotent, running or settled. */
+  private onceMarked<T>(run: Run<T>): boolean {
+    if (run.once) return true;
+    if (tokenMarked(run.first) || run.more?.some(tokenMarked) === true) run.once = true;
+    return run.once;
   }
 
   private delayFor(attempt: number): number {
@@ -227,6 +238,8 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
       this.finish(run, !threw, outcome, tok);
       return;
     }
+    if (!run.once && (tokenMarked(tok) || isNonIdempotentOutcome(outcome))) run.once = true;
+    if (run.once) markOutcome(outcome);
     if (run.n < this.attempts) {
       // A failure starts the next attempt at once; its wait for the delay ends.
       this.waiting.remove(run);

@@ -6,7 +6,7 @@
 import { Ctx, type Fn, RUN, invoke } from './internal/run.js';
 import type { CommonOptions, ExecuteOptions, PolicyMetrics, Policy } from './contract.js';
 import { OBSERVE, type Observe, type Run, type Runnable, type SettlementSink, SETTLES } from './internal/settle.js';
-import { PolicyBase, disposedError } from './policy-base.js';
+import { PolicyBase, disposedError, factoryHint } from './policy-base.js';
 import { OBSERVER } from './internal/call-observer.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { callerAborted } from './internal/token.js';
@@ -71,7 +71,7 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
   constructor(policies: readonly Policy[], options: Readonly<Record<string, unknown>> = {}) {
     policies.forEach((p, i) => {
       if (p === null || typeof p !== 'object' || typeof (p as { execute?: unknown }).execute !== 'function') {
-        throw new TypeError(`pipeline: argument ${i + 1} must be a policy, got ${p === null ? 'null' : typeof p}`);
+        throw new TypeError(`pipeline: argument ${i + 1} must be a policy, got ${factoryHint(p)}`);
       }
     });
     super(PIPELINE, options);
@@ -135,6 +135,11 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
     return (c) => this.step(i + 1, fn, c);
   }
 
+  /** The latencies {@link Pipeline.metrics} reports: the outermost member's when read off it. @internal */
+  override latencyPercentiles(ps: readonly number[]): number[] | undefined {
+    return this.delegate !== undefined ? this.delegate.latencyPercentiles(ps) : super.latencyPercentiles(ps);
+  }
+
   /**
    * Calls, outcomes, rejections and latency are the pipeline's own: what its callers got. When the
    * outermost member is a breakwater policy recording metrics, they are read off that member
@@ -171,9 +176,11 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
 
 /** A policy from elsewhere that only has the public contract: hand it the signal. */
 function foreign<T>(p: Policy, next: Fn<T>, ctx: Ctx): Promise<T> {
-  const options: ExecuteOptions = ctx.tok === undefined ? {} : { signal: ctx.tok.signal };
+  const key = ctx.key;
+  const options: ExecuteOptions =
+    ctx.tok === undefined ? (key === undefined ? {} : { key }) : key === undefined ? { signal: ctx.tok.signal } : { signal: ctx.tok.signal, key };
   try {
-    return p.execute<T>((c) => next(new Ctx(ctx.tok, c.attempt)), options);
+    return p.execute<T>((c) => next(new Ctx(ctx.tok, c.attempt, key)), options);
   } catch (error) {
     return Promise.reject(error);
   }

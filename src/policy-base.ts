@@ -5,7 +5,7 @@
  * @module
  */
 import { type Clock, isClock, metricsTime, systemClock } from './clock.js';
-import type { AttemptContext, ExecuteOptions, Policy, PolicyMetrics, RegistryLike } from './contract.js';
+import type { AttemptContext, ExecuteOptions, Policy, PolicyMetrics, RegistryLike, WrapOptions } from './contract.js';
 import { type CommonEvents, PolicyEmitter } from './events.js';
 import type { LatencySummary } from './metrics/histogram.js';
 import {
@@ -25,7 +25,9 @@ import { DESCRIPTOR, type PolicyDescriptor } from './internal/descriptor.js';
 import { Ctx, type Fn, RUN } from './internal/run.js';
 import type { SettlementSink } from './internal/settle.js';
 import { Token } from './internal/token.js';
-import { num, optionsObject, optStr, typeError } from './validate.js';
+import { DisposedError } from './errors.js';
+import { num, oneOf, optFn, optionsObject, optStr, show, typeError } from './validate.js';
+import { checkKnown } from './known-options.js';
 
 /** Outcome names for call observers, by counter index (a packed array: CALLS … REJECTIONS). */
 const OUTCOME_OF: readonly CallOutcome[] = ['failure', 'success', 'failure', 'rejected'];
@@ -53,7 +55,7 @@ const EMPTY_LATENCY: LatencySummary = Object.freeze({
  * The shared skeleton: option handling common to every policy, the caller's signal, `wrap`,
  * metrics and disposal. A policy implements `[RUN]`.
  *
- * @internal
+ * Not exported from the package (policies are built by their factories).
  */
 export abstract class PolicyBase<E extends object> implements Policy<E> {
   readonly name: string;
@@ -108,18 +110,32 @@ export abstract class PolicyBase<E extends object> implements Policy<E> {
       return Promise.reject(new TypeError(`${this.kind}: execute expects a function, got ${typeof fn}`));
     }
     if (this.disposed) return Promise.reject(disposedError(this));
-    const signal = options?.signal;
-    if (signal === undefined) return this[RUN](fn, new Ctx(undefined, 1));
-    return executeWithSignal(this, fn, signal);
+    if (options === undefined) return this[RUN](fn, new Ctx(undefined, 1));
+    return this.call(fn, options.signal, options.key);
   }
 
-  wrap<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>): (...args: A) => Promise<Awaited<R>> {
+  /** `execute` with its options read: `signal` and `key` may be anything a caller passed. @internal */
+  call<T>(fn: Fn<T>, signal: unknown, key: unknown): Promise<T> {
+    if (key !== undefined && typeof key !== 'string') {
+      return Promise.reject(new TypeError(`${this.kind}: key must be a string, got ${show(key)}`));
+    }
+    if (signal === undefined) return this[RUN](fn, new Ctx(undefined, 1, key));
+    return executeWithSignal(this, fn, signal, key);
+  }
+
+  wrap<A extends unknown[], R>(
+    fn: (...args: A) => R | PromiseLike<R>,
+    options?: WrapOptions<A>,
+  ): (...args: A) => Promise<Awaited<R>> {
     if (typeof fn !== 'function') typeError(this.kind, 'wrap argument', 'a function', fn);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const policy = this;
-    return function (this: unknown, ...args: A): Promise<Awaited<R>> {
-      return policy.execute(() => fn.apply(this, args)) as Promise<Awaited<R>>;
-    };
+    if (options === undefined) {
+      return function (this: unknown, ...args: A): Promise<Awaited<R>> {
+        return policy.execute(() => fn.apply(this, args)) as Promise<Awaited<R>>;
+      };
+    }
+    return wrapWith(policy, fn, options) as (...args: A) => Promise<Awaited<R>>;
   }
 
   metrics(): PolicyMetrics {
@@ -166,6 +182,14 @@ export abstract class PolicyBase<E extends object> implements Policy<E> {
   adopt(): this {
     this.registry?.add(this);
     return this;
+  }
+
+  /**
+   * Latency percentiles (each 0–100) over the metrics window, for exporters that need more than
+   * `metrics()` reports; `undefined` when metrics are off. @internal
+   */
+  latencyPercentiles(ps: readonly number[]): number[] | undefined {
+    return this.window?.percentiles(this.clock.now(), ps);
   }
 
   /** True when the policy records metrics (its `metrics` option is not `false`). @internal */
@@ -221,10 +245,25 @@ function metricsWindow(kind: string, value: unknown): RollingWindow | undefined 
 
 /** @internal */
 export function disposedError(p: { kind: string; name: string }): Error {
-  return new Error(`${p.kind} '${p.name}' is disposed`);
+  return new DisposedError(p.name, p.kind);
 }
 
-function isSignal(value: unknown): value is AbortSignal {
+/**
+ * Describes a value given where a policy was expected; for a factory function (`retry` instead of
+ * `retry()`) it asks "did you mean retry()?".
+ *
+ * @internal
+ */
+export function factoryHint(value: unknown): string {
+  if (typeof value === 'function') {
+    const name = (value as { name?: unknown }).name;
+    return typeof name === 'string' && name.length > 0 ? `a function (did you mean ${name}()?)` : 'a function';
+  }
+  return show(value);
+}
+
+/** True for an `AbortSignal` (of any realm: checked by shape). @internal */
+export function isSignal(value: unknown): value is AbortSignal {
   return (
     typeof value === 'object' &&
     value !== null &&
@@ -239,7 +278,7 @@ function isSignal(value: unknown): value is AbortSignal {
  * outcome of the run is consumed, so it can never become an unhandled rejection.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function executeWithSignal<T>(policy: PolicyBase<any>, fn: Fn<T>, signal: unknown): Promise<T> {
+function executeWithSignal<T>(policy: PolicyBase<any>, fn: Fn<T>, signal: unknown, key: string | undefined): Promise<T> {
   if (!isSignal(signal)) {
     return Promise.reject(new TypeError(`${policy.kind}: signal must be an AbortSignal, got ${typeof signal}`));
   }
@@ -247,7 +286,7 @@ function executeWithSignal<T>(policy: PolicyBase<any>, fn: Fn<T>, signal: unknow
   const tok = Token.fromSignal(signal);
   return new Promise<T>((resolve, reject) => {
     const sub = tok.onAbort(reject);
-    policy[RUN](fn, new Ctx(tok, 1)).then(
+    policy[RUN](fn, new Ctx(tok, 1, key)).then(
       (value) => {
         sub.cancel();
         tok.release();
@@ -262,3 +301,51 @@ function executeWithSignal<T>(policy: PolicyBase<any>, fn: Fn<T>, signal: unknow
   });
 }
 
+/**
+ * `wrap` with options: the key from the arguments, and with `signal: 'last'` the caller's signal
+ * taken from (and the attempt's signal put into) the last parameter.
+ */
+function wrapWith<A extends unknown[], R>(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  policy: PolicyBase<any>,
+  fn: (...args: A) => R | PromiseLike<R>,
+  options: WrapOptions<A>,
+): (...args: A) => Promise<unknown> {
+  const o = optionsObject(policy.kind, options, 'wrap options');
+  checkKnown(policy.kind, o, WRAP_OPTIONS, 'wrap options');
+  const keyOf = optFn<(...args: A) => string>(policy.kind, 'wrap key', o['key']);
+  const last = o['signal'] === undefined ? false : oneOf(policy.kind, 'wrap signal', o['signal'], ['last']) === 'last';
+  const declared = fn.length;
+  return function (this: unknown, ...args: A): Promise<unknown> {
+    let key: string | undefined;
+    if (keyOf !== undefined) {
+      try {
+        key = keyOf.apply(this, args);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    if (!last) return policy.call(() => fn.apply(this, args), undefined, key);
+    const n = args.length;
+    let signal: AbortSignal | undefined;
+    let at = -1;
+    if (n > 0 && isSignal(args[n - 1])) {
+      signal = args[n - 1] as AbortSignal;
+      at = n - 1;
+    } else if (declared > 0 && (n < declared || (n === declared && args[n - 1] === undefined))) {
+      at = declared - 1;
+    }
+    if (at < 0) return policy.call(() => fn.apply(this, args), signal, key);
+    return policy.call(
+      (ctx) => {
+        const a: unknown[] = args.slice();
+        a[at] = ctx.signal;
+        return fn.apply(this, a as A);
+      },
+      signal,
+      key,
+    );
+  };
+}
+
+const WRAP_OPTIONS = ['key', 'signal'] as const;

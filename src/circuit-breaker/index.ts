@@ -13,11 +13,12 @@ import { OBSERVE, type SettlementSink } from '../internal/settle.js';
 import type { PolicyMetrics } from '../contract.js';
 import { disposedError } from '../policy-base.js';
 import { type Token, callerAborted } from '../internal/token.js';
-import { atEndOfTurn, metricsTime, systemClock, turnNow } from '../clock.js';
+import { atEndOfTurn, metricsTime, turnNow, turnTimeOf } from '../clock.js';
 import { optionsObject } from '../validate.js';
 import { describePolicy } from '../internal/descriptor.js';
 import { PolicyBase } from '../policy-base.js';
-import { BreakerMachine, type CircuitBreakerEvents, CLOSED, ISOLATED, type IsolationHandle, NAMES, OPEN, REFUSED } from './machine.js';
+import { BreakerMachine, type CircuitBreakerEvents, CLOSED, HALF_OPEN, ISOLATED, type IsolationHandle, NAMES, OPEN, REFUSED } from './machine.js';
+import type { CircuitStoreBreaker, CircuitStoreSession, SharedBreakerConfig } from './store.js';
 import { type CircuitBreakerOptions, type Resolved, resolve } from './options.js';
 import { type CircuitBreakerSnapshot, type CircuitState, STATES } from './state.js';
 
@@ -61,6 +62,8 @@ const CIRCUIT_BREAKER = describePolicy({
     success: 'information',
     failure: 'warning',
     rejected: 'error',
+    storeError: 'error',
+    storeRecovered: 'information',
   },
   gauges: { state: (p: CircuitBreakerPolicy) => p.state },
   states: STATES,
@@ -97,7 +100,7 @@ export class CircuitBreakerPolicy extends PolicyBase<CircuitBreakerEvents> {
   private readonly forgetTurn = (): void => {
     this.turnHandlers = undefined;
   };
-  /** Time for metrics is the turn clock: the clock is systemClock. */
+  /** Time for metrics is the turn clock (the clock offers it: systemClock). */
   private readonly turnClock: boolean;
   /** {@link listening}'s answer, and the emitter's listener version it was read at. */
   private outcomeListeners = false;
@@ -109,10 +112,10 @@ export class CircuitBreakerPolicy extends PolicyBase<CircuitBreakerEvents> {
     const o = resolve(raw);
     super(CIRCUIT_BREAKER, raw);
     this.o = o;
-    this.m = new BreakerMachine(o, this.clock, this.name, this.transitioned);
+    this.m = new BreakerMachine(o, this.clock, this.name, this.transitioned, o.store?.attach(this.storeView()));
     this.exact = o.slowMs !== Infinity;
     this.cheapNow = metricsTime(this.clock);
-    this.turnClock = this.clock === systemClock;
+    this.turnClock = turnTimeOf(this.clock) === turnNow;
   }
 
   /**
@@ -216,8 +219,52 @@ export class CircuitBreakerPolicy extends PolicyBase<CircuitBreakerEvents> {
   /** Everything but the closed state's fast path. */
   private admit<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
     if (this.disposed) return Promise.reject(disposedError(this));
-    if (this.m.admit(NaN) !== REFUSED) return this.run(fn, ctx);
+    if (this.m.admit(NaN) !== REFUSED) {
+      return this.o.store !== undefined && this.m.st === HALF_OPEN ? this.sharedTrial(fn, ctx) : this.run(fn, ctx);
+    }
     return this.refuse();
+  }
+
+  /** A half-open trial under a shared store: it runs only on a lease from the fleet. */
+  private sharedTrial<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
+    const session = this.m.session as CircuitStoreSession;
+    const gen = this.m.gen;
+    const granted = session.acquireTrial();
+    if (granted === true) return this.run(fn, ctx);
+    if (granted === false) {
+      this.m.untrial();
+      return this.refuse();
+    }
+    return granted.then((ok) => {
+      if (gen === this.m.gen && !this.disposed) {
+        if (ok) return this.run(fn, ctx);
+        this.m.untrial();
+        return this.refuse<T>();
+      }
+      // The state moved while the store answered: give the lease back, admit by the new state.
+      if (ok) session.trialEnded(false, true);
+      return this[RUN](fn, ctx);
+    });
+  }
+
+  /** What a shared store sees of this breaker. */
+  private storeView(): CircuitStoreBreaker {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    return Object.freeze({
+      name: this.name,
+      clock: this.clock,
+      config: this.o.shared as SharedBreakerConfig,
+      get state(): CircuitState {
+        return self.state;
+      },
+      impose: (state: Exclude<CircuitState, 'isolated'>, retryAfterMs: number): void => this.m.impose(state, retryAfterMs),
+      storeEvent: (event: 'storeError' | 'storeRecovered', error?: unknown): void => {
+        if (this.disposed || !this.events.has(event)) return;
+        if (event === 'storeError') this.events.emit('storeError', { error });
+        else this.events.emit('storeRecovered', {});
+      },
+    });
   }
 
   private refuse<T>(): Promise<T> {
@@ -356,13 +403,12 @@ export class CircuitBreakerPolicy extends PolicyBase<CircuitBreakerEvents> {
     // The rare verdicts have their own method, so this hot one stays small enough for the JIT to
     // inline what it calls.
     if (verdict === ABORTED || verdict === LOCAL) return this.uncounted(verdict, gen, started, what);
-    // One end-time read serves the window, the slow check, metrics and events. Slow calls need
-    // exact durations and read the policy's own clock. The time window places outcomes in
-    // buckets of `durationMs / buckets` (a second by default): the turn clock's precision — the
-    // time at the start of the event-loop turn, as Node's own timers use — is ample there, as
-    // for metrics and events (and any clock but systemClock is read exactly anyway).
+    // Slow calls need exact durations: one read of the policy's own clock serves the slow check,
+    // the window, metrics and events. Otherwise metrics and events make do with the coarse turn
+    // time (a latency within one event-loop turn of the true one), and a time window, which
+    // places outcomes by time, reads the policy's clock itself below.
     const timed = started === started;
-    const now = this.exact ? this.clock.now() : timed || this.m.health.needsClock ? this.cheapNow() : NaN;
+    const now = this.exact ? this.clock.now() : timed ? this.cheapNow() : NaN;
     const durationMs = timed ? now - started : 0;
     const slow = durationMs >= this.o.slowMs;
     if (this.window !== undefined) this.recordRan(what, started, now, slow);
@@ -370,13 +416,8 @@ export class CircuitBreakerPolicy extends PolicyBase<CircuitBreakerEvents> {
     // An untimed call had no listener when it started: it has no duration to report.
     if (timed && this.listening()) this.emitOutcome(failure, durationMs, slow, what, detail);
     // A call admitted under an older generation (another state, or before a reset) never decides.
-    const m = this.m;
-    if (gen !== m.gen || this.disposed) return;
-    // The closed state's verdict is the window's (the machine's `record` does the same): inline,
-    // as this is every call's path.
-    if (m.st === CLOSED) {
-      if (m.health.record(failure, slow, now)) m.trip();
-    } else m.record(gen, failure, slow, now);
+    // A time window places the outcome by the policy's clock: exact `now`, or NaN to read it.
+    if (!this.disposed) this.m.record(gen, failure, slow, this.exact ? now : NaN);
   }
 
   /** Metrics of a call that ran: its outcome and latency, and whether it was slow. */

@@ -14,6 +14,7 @@ import type { BackoffIterator } from '../backoff.js';
 import type { Clock } from '../clock.js';
 import { MAX_TIMER_MS, type Resolved } from './options.js';
 import { type CircuitBreakerSnapshot, type CircuitState, type RestoredState, STATES } from './state.js';
+import { type CircuitStoreSession, SharedWindow } from './store.js';
 import type { HealthWindow } from './windows.js';
 
 /**
@@ -36,6 +37,10 @@ export interface CircuitBreakerEvents {
   success: { readonly durationMs: number; readonly slow: boolean };
   failure: { readonly error?: unknown; readonly result?: unknown; readonly durationMs: number; readonly slow: boolean };
   rejected: { readonly state: CircuitState };
+  /** A shared store could not be reached (once per outage); the breaker goes on from local state. */
+  storeError: { readonly error: unknown };
+  /** The shared store answers again after a `storeError`. */
+  storeRecovered: Record<string, never>;
 }
 
 /**
@@ -72,7 +77,7 @@ export type TransitionListener = (from: number, to: number, at: number) => void;
 /**
  * The state machine a {@link CircuitBreakerPolicy} owns.
  *
- * @internal
+ * Not exported from the package (the breaker is built by `circuitBreaker()`).
  */
 export class BreakerMachine {
   readonly health: HealthWindow;
@@ -111,8 +116,10 @@ export class BreakerMachine {
     /** For warnings: the policy's name. */
     private readonly name: string,
     private readonly changed: TransitionListener,
+    /** A shared store's session (`undefined`: the in-memory default). */
+    readonly session?: CircuitStoreSession,
   ) {
-    this.health = o.window;
+    this.health = session === undefined ? o.window : new SharedWindow(o.window, session);
     this.lastOpenMs = o.openMs;
     if (o.initial !== undefined) this.restore(o.initial);
   }
@@ -140,12 +147,13 @@ export class BreakerMachine {
 
   /**
    * The verdict on a call admitted under generation `gen` that ran: a failure (or not), slow
-   * (or not), ended at `now`. A call of an older generation never decides.
+   * (or not), ended at `now` by the clock (`NaN`: not read; a time window reads it then). A call
+   * of an older generation never decides.
    */
   record(gen: number, failure: boolean, slow: boolean, now: number): void {
     if (gen !== this.gen || this.disposed) return;
     if (this.st === CLOSED) {
-      if (this.health.record(failure, slow, now)) this.toOpen();
+      if (this.health.record(failure, slow, now === now || !this.health.needsClock ? now : this.clock.now())) this.toOpen();
     } else if (this.st === HALF_OPEN) {
       if (failure) this.toOpen();
       else this.trialEnded(slow, false);
@@ -201,14 +209,47 @@ export class BreakerMachine {
   dispose(): void {
     this.disposed = true;
     this.clearTimers();
+    this.session?.dispose();
+  }
+
+  /** Gives back a trial slot a shared store refused (it was taken by {@link admit}). */
+  untrial(): void {
+    this.trials--;
+    this.permits++;
+    if (this.trials === 0 && this.hungTimer !== undefined) {
+      this.clock.clearTimeout(this.hungTimer);
+      this.hungTimer = undefined;
+    }
+  }
+
+  /** A state decided by a shared store. Isolation is this process's own and wins. */
+  impose(state: Exclude<CircuitState, 'isolated'>, retryAfterMs: number): void {
+    if (this.disposed || this.st === ISOLATED) return;
+    if (state === 'closed') {
+      if (this.st !== CLOSED) this.toClosed();
+    } else if (state === 'halfOpen') {
+      if (this.st !== HALF_OPEN) this.toHalfOpen(this.clock.now());
+    } else {
+      const now = this.clock.now();
+      const ms = Math.min(MAX_TIMER_MS, Math.max(0, retryAfterMs));
+      // Already open: only the time left moves (another process reopened it).
+      const from = this.st === OPEN ? OPEN : this.switchTo(OPEN);
+      if (from !== OPEN) this.openings++;
+      this.openUntil = now + ms;
+      if (this.openTimer !== undefined) this.clock.clearTimeout(this.openTimer);
+      this.openTimer = this.clock.setTimeout(this.onOpenEnd, ms);
+      this.announce(from, now);
+    }
   }
 
   /** A half-open trial ended without failing: a success, or (`neither`) no verdict. */
   private trialEnded(slow: boolean, neither: boolean): void {
     this.trials--;
+    // A shared store that can reach the fleet may decide what the trials lead to.
+    const remote = this.session !== undefined && this.session.trialEnded(slow, neither);
     if (neither) {
       this.permits++;
-    } else {
+    } else if (!remote) {
       this.trialSuccesses++;
       if (slow) this.slowTrials++;
       if (this.trialSuccesses >= this.o.halfOpenCalls) {
@@ -271,7 +312,9 @@ export class BreakerMachine {
   }
 
   private announce(from: number, now: number): void {
-    if (from !== this.st) this.changed(from, this.st, now);
+    if (from === this.st) return;
+    if (this.session !== undefined) this.session.transitioned(NAMES[from] as CircuitState, NAMES[this.st] as CircuitState);
+    this.changed(from, this.st, now);
   }
 
   private clearTimers(): void {

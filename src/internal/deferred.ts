@@ -2,7 +2,8 @@
  * The deferred: a promise whose two ends are stored on an object of ours (a waiter, a timeout's
  * call, a hedge's run, a sleep), the one way breakwater builds such a promise.
  *
- * @internal
+ * Not exported from the package.
+ *
  * @module
  */
 

@@ -6,7 +6,8 @@
  * its place free at once. (cockatiel keeps such entries in an array until they reach the head;
  * `Array.prototype.shift`/`splice` over a long queue is O(n) besides.)
  *
- * @internal
+ * Not exported from the package.
+ *
  * @module
  */
 

@@ -4,7 +4,8 @@
  * timeout), which settles its own promise through them. The pipeline pairs them: see
  * `Pipeline.step` and docs/internals.md.
  *
- * @internal
+ * Not exported from the package.
+ *
  * @module
  */
 import type { Policy } from '../contract.js';

@@ -3,7 +3,8 @@
  * caller's abort, an outer timeout, a losing hedge) and `dispose()` can end for every sleeper.
  * Used by retry's backoff and chaos's injected latency.
  *
- * @internal
+ * Not exported from the package.
+ *
  * @module
  */
 import type { Clock } from '../clock.js';

@@ -3,7 +3,8 @@
  * waiting calls on the intrusive list (list.ts), so a waiter that leaves early (its caller
  * aborted, its queue timeout passed) is unlinked in O(1) and its place is free at once.
  *
- * @internal
+ * Not exported from the package.
+ *
  * @module
  */
 import type { Clock } from '../clock.js';

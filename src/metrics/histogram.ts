@@ -5,7 +5,7 @@
  * Policies record into it through a rolling window; nothing here reads a clock or allocates per
  * call.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 
@@ -13,7 +13,7 @@
  * Latency statistics in milliseconds, as reported by {@link LatencyHistogram.summary}. Every field
  * is 0 when nothing was recorded.
  *
- * @internal
+ * Public through `PolicyMetrics.latencyMs`.
  * @example
  * ```ts
  * import { LatencyHistogram, type LatencySummary } from './metrics/histogram.js';
@@ -84,6 +84,14 @@ function bucketValue(index: number): number {
   const k = index - FIRST_LOG;
   const sub = k & (SUB_BUCKETS - 1);
   return 2 ** (MIN_EXP + (k >>> SUB_BITS)) * (1 + (sub + 0.5) / SUB_BUCKETS);
+}
+
+/** The bucket `record` puts a value of `v` ms in (`v` ≥ 0, as recorded). */
+function bucketIndex(v: number): number {
+  if (!(v > 0)) return 0;
+  F64[0] = v;
+  const k = ((U32[HI] as number) >>> SHIFT) - OFFSET;
+  return k < 0 ? UNDERFLOW : k >= LOG_BUCKETS ? LAST : k + FIRST_LOG;
 }
 
 /**
@@ -197,7 +205,11 @@ export class LatencyHistogram {
     if (other.n === 0 || src === undefined) return;
     let dst = this.counts;
     if (dst === undefined) dst = this.counts = new Uint32Array(BUCKETS);
-    for (let i = 0; i < BUCKETS; i++) {
+    // Every value of `other` lies in [lo, hi], so its non-empty buckets do too: latencies of one
+    // policy span a few octaves, a fraction of the 1026 buckets (registry snapshots merge ten
+    // histograms per policy).
+    const to = bucketIndex(other.hi);
+    for (let i = bucketIndex(other.lo); i <= to; i++) {
       const s = src[i] as number;
       if (s !== 0) {
         const t = (dst[i] as number) + s;

@@ -2,7 +2,7 @@
  * Per-policy counters and latencies over a rolling time window, split into buckets that rotate by
  * time. The caller passes `now` (from its injected `Clock`); this module never reads a clock.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 
@@ -27,7 +27,7 @@ export const SLOW_CALLS = 7;
 /**
  * Number of counters (the length of {@link WindowSnapshot.counts}).
  *
- * @internal
+ * Internal: not exported from the package.
  * @example
  * ```ts
  * import { RollingWindow, FAILURES, COUNTERS } from './metrics/rolling-window.js';
@@ -215,6 +215,16 @@ export class RollingWindow {
       merged.recordZeros(this.counts[b + ZEROS] as number);
     }
     return { windowMs: this.windowMs, counts, latency: merged.summary() };
+  }
+
+  /**
+   * Latency percentiles (each 0–100, as {@link LatencyHistogram.percentile}) over the window ending
+   * at `now`, in the order asked: for readers that need others than the summary's five (the
+   * Hystrix stream draws 0, 25, 50, 75, 90, 95, 99, 99.5 and 100). Costs one {@link snapshot}.
+   */
+  percentiles(now: number, ps: readonly number[]): number[] {
+    this.snapshot(now); // leaves the window's latencies merged in `merged`
+    return ps.map((p) => this.merged.percentile(p));
   }
 
   /** Forgets everything. Keeps the histograms' arrays for reuse. */

@@ -12,6 +12,7 @@ import { descriptorOf, severityOf } from '../../src/internal/descriptor.js';
 import type { Policy } from '../../src/contract.js';
 import { ManualClock } from '../../src/testing/index.js';
 import { circuitBreaker } from '../../src/circuit-breaker/index.js';
+import type { CircuitStore, CircuitStoreBreaker } from '../../src/circuit-breaker/store.js';
 import { retry } from '../../src/retry.js';
 import { retryBudget } from '../../src/retry-budget.js';
 import { timeout } from '../../src/timeout.js';
@@ -47,10 +48,28 @@ type Case = (clock: ManualClock, registry: Registry) => Promise<Policy>;
 /** For each built-in kind: build one in `registry` and make it emit every event it declares. */
 const cases: Record<string, Case> = {
   circuitBreaker: async (clock, registry) => {
-    const p = circuitBreaker({ name: 'circuitBreaker', clock, registry, window: { type: 'consecutive', failures: 1 }, openDurationMs: 50 });
+    // A store standing in for a shared one, so the store's events can be emitted too.
+    let attached: CircuitStoreBreaker | undefined;
+    const store: CircuitStore = {
+      attach(b) {
+        attached = b;
+        return { record: (_f, _s, _n, local) => local, acquireTrial: () => true, trialEnded: () => false, transitioned() {}, reset() {}, dispose() {} };
+      },
+    };
+    const p = circuitBreaker({
+      name: 'circuitBreaker',
+      clock,
+      registry,
+      store,
+      window: { type: 'count', size: 2 },
+      minimumCalls: 1,
+      openDurationMs: 50,
+    });
     await p.execute(() => 1); // success
     await settle(clock, p.execute(fail)); // failure, stateChange to open
     await settle(clock, p.execute(() => 1)); // rejected
+    attached?.storeEvent('storeError', new Error('store down'));
+    attached?.storeEvent('storeRecovered');
     return p;
   },
   retry: async (clock, registry) => {
