@@ -97,6 +97,8 @@ export type { ChaosOptions, ChaosFault, ChaosEvents } from './chaos.js';
 // Service clients
 export { policyPool, PolicyPool } from './policy-pool.js';
 export type { PolicyPoolOptions, PolicyPoolEvents } from './policy-pool.js';
+export { coalesce, CoalescePolicy } from './coalesce.js';
+export type { CoalesceOptions, CoalesceEvents } from './coalesce.js';
 
 // Registry and event bus
 export { createRegistry, RegistryEmitter } from './registry.js';
