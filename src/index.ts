@@ -99,6 +99,8 @@ export { policyPool, PolicyPool } from './policy-pool.js';
 export type { PolicyPoolOptions, PolicyPoolEvents } from './policy-pool.js';
 export { coalesce, CoalescePolicy } from './coalesce.js';
 export type { CoalesceOptions, CoalesceEvents } from './coalesce.js';
+export { cache, CachePolicy } from './cache.js';
+export type { CacheOptions, CacheEvents, CacheMetrics } from './cache.js';
 
 // Registry and event bus
 export { createRegistry, RegistryEmitter } from './registry.js';
