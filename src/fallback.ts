@@ -77,7 +77,7 @@ export interface FallbackEvents {
  * const orZero: FallbackPolicy<number> = fallback(0);
  * ```
  */
-export class FallbackPolicy<R = unknown> extends PolicyBase<FallbackEvents> {
+export class FallbackPolicy<R = unknown> extends PolicyBase<FallbackEvents, R> {
   private readonly classify: Classifier;
   private readonly handler: FallbackHandler<R> | undefined;
   private readonly value: R | undefined;

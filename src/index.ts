@@ -19,6 +19,7 @@ export type {
   ExecuteOptions,
   WrapOptions,
   Policy,
+  PolicyAnswer,
   PolicyKind,
   PolicyMetrics,
   CommonOptions,

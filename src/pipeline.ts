@@ -13,6 +13,7 @@ import {
   type PolicyMetrics,
   type Fn,
   type Policy,
+  type PolicyAnswer,
   PolicyBase,
   RUN,
   OBSERVER,
@@ -60,7 +61,7 @@ export type PipelineOptions = CommonOptions;
  * p.policies.length; // 2
  * ```
  */
-export class Pipeline extends PolicyBase<PipelineEvents> {
+export class Pipeline<W = never> extends PolicyBase<PipelineEvents, W> {
   /** The members in order, outermost first. */
   readonly policies: readonly Policy[];
   private readonly chain: readonly Runnable[];
@@ -187,7 +188,7 @@ function foreign<T>(p: Policy, next: Fn<T>, ctx: Ctx): Promise<T> {
   const options: ExecuteOptions =
     ctx.tok === undefined ? (key === undefined ? {} : { key }) : key === undefined ? { signal: ctx.tok.signal } : { signal: ctx.tok.signal, key };
   try {
-    return p.execute<T>((c) => next(new Ctx(ctx.tok, c.attempt, key)), options);
+    return p.execute<T>((c) => next(new Ctx(ctx.tok, c.attempt, key)), options) as Promise<T>;
   } catch (error) {
     return Promise.reject(error);
   }
@@ -211,9 +212,9 @@ function foreign<T>(p: Policy, next: Fn<T>, ctx: Ctx): Promise<T> {
  * const user = await resilient.execute(({ signal }) => fetch('/user/1', { signal }).then((r) => r.json()));
  * ```
  */
-export function pipeline(...policies: Policy[]): Pipeline;
-export function pipeline(...args: [...Policy[], PipelineOptions]): Pipeline;
-export function pipeline(...args: Array<Policy | PipelineOptions>): Pipeline {
+export function pipeline<P extends Policy[]>(...policies: P): Pipeline<PolicyAnswer<P[number]>>;
+export function pipeline<P extends Policy[]>(...args: [...P, PipelineOptions]): Pipeline<PolicyAnswer<P[number]>>;
+export function pipeline(...args: Array<Policy | PipelineOptions>): Pipeline<unknown> {
   const last = args[args.length - 1];
   const hasOptions =
     last !== null && typeof last === 'object' && typeof (last as Partial<Policy>).execute !== 'function';

@@ -6,7 +6,7 @@
  */
 import { type Clock, systemClock } from './clock.js';
 import { COMMON_OPTIONS, checkKnown } from './known-options.js';
-import { type CommonOptions, Ctx, type ExecuteOptions, type Fn, type Policy, type PolicyMetrics, PolicyBase, RUN, disposedError, factoryHint } from './policy.js';
+import { type CommonOptions, Ctx, type PolicyAnswer, type ExecuteOptions, type Fn, type Policy, type PolicyMetrics, PolicyBase, RUN, disposedError, factoryHint } from './policy.js';
 import { num, optionsObject, typeError } from './validate.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 
@@ -70,7 +70,7 @@ class Entry {
  * perTenant.size; // 1
  * ```
  */
-export class PolicyPool<P extends Policy = Policy> extends PolicyBase<PolicyPoolEvents> {
+export class PolicyPool<P extends Policy = Policy> extends PolicyBase<PolicyPoolEvents, PolicyAnswer<P>> {
   /** Keys with a live policy at most, while some are idle. */
   readonly maxKeys: number;
   /** Idle time after which a key's policy is disposed. */
@@ -166,7 +166,7 @@ export class PolicyPool<P extends Policy = Policy> extends PolicyBase<PolicyPool
     if (run !== undefined) return run.call(e.policy, fn, ctx) as Promise<T>;
     const options: ExecuteOptions = ctx.tok === undefined ? { key: e.key } : { key: e.key, signal: ctx.tok.signal };
     try {
-      return e.policy.execute<T>((c) => fn(new Ctx(ctx.tok, c.attempt, e.key)), options);
+      return e.policy.execute<T>((c) => fn(new Ctx(ctx.tok, c.attempt, e.key)), options) as Promise<T>;
     } catch (error) {
       return Promise.reject(error);
     }

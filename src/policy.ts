@@ -127,6 +127,12 @@ export type PolicyKind =
 /**
  * A resilience policy: wraps any function, sync or async.
  *
+ * `W` is what the policy may answer instead of the function's own result: a fallback's
+ * substitute (`fallback(null)` is a `Policy<…, null>`), and for a pipeline, the union of its
+ * members'. `execute` resolves to `T | W`. Policies that only pass results through have
+ * `W = never`; the bare `Policy` type, which accepts any policy, has `W = unknown`, as nothing is
+ * known of what an arbitrary policy may answer.
+ *
  * @example
  * ```ts
  * import { pipeline, retry, timeout } from 'breakwater';
@@ -135,14 +141,14 @@ export type PolicyKind =
  * ```
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any policy, whatever its events
-export interface Policy<E extends object = any> {
+export interface Policy<E extends object = any, W = unknown> {
   /** Option `name`; default `${kind}-${n}`. */
   readonly name: string;
   readonly kind: PolicyKind | (string & {});
   /** eventemitter3 emitter, typed per policy. */
   readonly events: PolicyEmitter<E>;
   /** Runs `fn` under the policy. Always returns a promise; never throws synchronously. */
-  execute<T>(fn: (ctx: AttemptContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T>;
+  execute<T>(fn: (ctx: AttemptContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T | W>;
   /**
    * Returns a function that runs `fn` under the policy, keeping `this` and the arguments;
    * `options` derive each call's key and signal from the arguments.
@@ -150,12 +156,30 @@ export interface Policy<E extends object = any> {
   wrap<A extends unknown[], R>(
     fn: (...args: A) => R | PromiseLike<R>,
     options?: WrapOptions<A>,
-  ): (...args: A) => Promise<Awaited<R>>;
+  ): (...args: A) => Promise<Awaited<R> | W>;
   /** Counts and latency percentiles over the rolling window. */
   metrics(): PolicyMetrics;
   /** Clears every timer and listener the policy owns; later calls reject. */
   dispose(): void;
+  /**
+   * Type-only: carries `W` for {@link PolicyAnswer} (a generic method's return type cannot be
+   * read back by a type). Never set at run time.
+   */
+  readonly '~answer'?: () => W;
 }
+
+/**
+ * What a policy (or a union of policies) may answer instead of the function's own result: the
+ * `W` of {@link Policy}.
+ *
+ * @example
+ * ```ts
+ * import { fallback, type PolicyAnswer } from 'breakwater';
+ * const f = fallback(null);
+ * type A = PolicyAnswer<typeof f>; // null
+ * ```
+ */
+export type PolicyAnswer<P> = P extends { readonly '~answer'?: () => infer W } ? W : never;
 
 /** What a `registry` option must provide (see `createRegistry`). */
 export interface RegistryLike {
@@ -306,7 +330,9 @@ const EMPTY_LATENCY: LatencySummary = Object.freeze({
  *
  * @internal
  */
-export abstract class PolicyBase<E extends object> implements Policy<E> {
+export abstract class PolicyBase<E extends object, W = never> implements Policy<E, W> {
+  /** Type-only: see {@link Policy}. */
+  declare readonly '~answer'?: () => W;
   readonly name: string;
   readonly kind: PolicyKind;
   readonly events: PolicyEmitter<E> = new PolicyEmitter<E>();
@@ -346,7 +372,7 @@ export abstract class PolicyBase<E extends object> implements Policy<E> {
    */
   abstract [RUN]<T>(fn: Fn<T>, ctx: Ctx): Promise<T>;
 
-  execute<T>(fn: (ctx: AttemptContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T> {
+  execute<T>(fn: (ctx: AttemptContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T | W> {
     if (typeof fn !== 'function') {
       return Promise.reject(new TypeError(`${this.kind}: execute expects a function, got ${typeof fn}`));
     }
@@ -367,16 +393,16 @@ export abstract class PolicyBase<E extends object> implements Policy<E> {
   wrap<A extends unknown[], R>(
     fn: (...args: A) => R | PromiseLike<R>,
     options?: WrapOptions<A>,
-  ): (...args: A) => Promise<Awaited<R>> {
+  ): (...args: A) => Promise<Awaited<R> | W> {
     if (typeof fn !== 'function') typeError(this.kind, 'wrap argument', 'a function', fn);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const policy = this;
     if (options === undefined) {
-      return function (this: unknown, ...args: A): Promise<Awaited<R>> {
-        return policy.execute(() => fn.apply(this, args)) as Promise<Awaited<R>>;
+      return function (this: unknown, ...args: A): Promise<Awaited<R> | W> {
+        return policy.execute(() => fn.apply(this, args)) as Promise<Awaited<R> | W>;
       };
     }
-    return wrapWith(policy, fn, options) as (...args: A) => Promise<Awaited<R>>;
+    return wrapWith(policy, fn, options) as (...args: A) => Promise<Awaited<R> | W>;
   }
 
   metrics(): PolicyMetrics {
@@ -511,7 +537,7 @@ export function isSignal(value: unknown): value is AbortSignal {
  * outcome of the run is consumed, so it can never become an unhandled rejection.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function executeWithSignal<T>(policy: PolicyBase<any>, fn: Fn<T>, signal: unknown, key: string | undefined): Promise<T> {
+function executeWithSignal<T>(policy: PolicyBase<any, any>, fn: Fn<T>, signal: unknown, key: string | undefined): Promise<T> {
   if (!isSignal(signal)) {
     return Promise.reject(new TypeError(`${policy.kind}: signal must be an AbortSignal, got ${typeof signal}`));
   }
@@ -540,7 +566,7 @@ function executeWithSignal<T>(policy: PolicyBase<any>, fn: Fn<T>, signal: unknow
  */
 function wrapWith<A extends unknown[], R>(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  policy: PolicyBase<any>,
+  policy: PolicyBase<any, any>,
   fn: (...args: A) => R | PromiseLike<R>,
   options: WrapOptions<A>,
 ): (...args: A) => Promise<unknown> {
