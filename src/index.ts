@@ -102,6 +102,8 @@ export { coalesce, CoalescePolicy } from './coalesce.js';
 export type { CoalesceOptions, CoalesceEvents } from './coalesce.js';
 export { cache, CachePolicy } from './cache.js';
 export type { CacheOptions, CacheEvents, CacheMetrics } from './cache.js';
+export { usePolicy } from './decorators.js';
+export type { UsePolicyOptions, PolicyDecorator } from './decorators.js';
 
 // Registry and event bus
 export { createRegistry, RegistryEmitter } from './registry.js';

@@ -70,8 +70,12 @@ export interface ExecuteOptions {
  * ```
  */
 export interface WrapOptions<A extends unknown[] = unknown[]> {
-  /** Derives the call's key (see {@link ExecuteOptions.key}) from the arguments. */
-  readonly key?: (...args: A) => string;
+  /**
+   * Derives the call's key (see {@link ExecuteOptions.key}) from the arguments. (Method syntax, so
+   * that a key function may take fewer parameters than the wrapped function, as `(id) => id`
+   * for `(id, signal?) => …`.)
+   */
+  key?(...args: A): string;
   /**
    * `'last'`: the function's last parameter is its `AbortSignal`. When the last argument passed
    * is an `AbortSignal`, it is the call's signal and the function receives the attempt's
@@ -155,7 +159,7 @@ export interface Policy<E extends object = any, W = unknown> {
    */
   wrap<A extends unknown[], R>(
     fn: (...args: A) => R | PromiseLike<R>,
-    options?: WrapOptions<A>,
+    options?: WrapOptions<NoInfer<A>>,
   ): (...args: A) => Promise<Awaited<R> | W>;
   /** Counts and latency percentiles over the rolling window. */
   metrics(): PolicyMetrics;
@@ -392,7 +396,7 @@ export abstract class PolicyBase<E extends object, W = never> implements Policy<
 
   wrap<A extends unknown[], R>(
     fn: (...args: A) => R | PromiseLike<R>,
-    options?: WrapOptions<A>,
+    options?: WrapOptions<NoInfer<A>>,
   ): (...args: A) => Promise<Awaited<R> | W> {
     if (typeof fn !== 'function') typeError(this.kind, 'wrap argument', 'a function', fn);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
