@@ -41,6 +41,14 @@ export interface RetryOptions extends HandleOptions, CommonOptions {
   readonly maxElapsedMs?: number;
   /** A {@link RetryBudget} shared with other policies; a refused retry ends the retrying. */
   readonly budget?: RetryBudget;
+  /**
+   * The longest `retryAfterMs` hint (an open breaker's, a rate limiter's, an HTTP 429's) the
+   * policy will wait for, in ms: a longer hint ends the retrying at once with that error
+   * (`giveUp`), so a retry never sits out a 30-second open breaker or an hour-long
+   * `Retry-After` unless asked to. `>= 0`, or `Infinity`.
+   * @defaultValue `5000`
+   */
+  readonly maxRetryAfterMs?: number;
 }
 
 /**
@@ -88,6 +96,8 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
   readonly maxElapsedMs: number | undefined;
   /** The shared retry budget, if any. */
   readonly budget: RetryBudget | undefined;
+  /** The longest `retryAfterMs` hint waited for; a longer one ends the retrying. */
+  readonly maxRetryAfterMs: number;
   private readonly classify: Classifier;
   /** Pending backoff sleeps, ended by `dispose()`. Allocated on the first retry. */
   private sleeps: Set<(reason: unknown) => void> | undefined = undefined;
@@ -106,6 +116,8 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     const max = o['maxElapsedMs'] === undefined ? Infinity : num(p, 'maxElapsedMs', o['maxElapsedMs'], { min: 0, infinity: true });
     this.maxElapsedMs = max === Infinity ? undefined : max;
     this.budget = optBudget(p, o['budget']);
+    this.maxRetryAfterMs =
+      o['maxRetryAfterMs'] === undefined ? 5000 : num(p, 'maxRetryAfterMs', o['maxRetryAfterMs'], { min: 0, infinity: true });
   }
 
   /** @internal */
@@ -230,6 +242,9 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     if (key === 'error') {
       // A hint from the failure itself (an open breaker, a rate limit, an HTTP 429) is a floor.
       const hint = retryAfter(outcome);
+      // A hint past what the caller will wait for ends the retrying now (a fallback outside
+      // answers at once instead of after the breaker's whole open duration).
+      if (hint > this.maxRetryAfterMs) return undefined;
       if (hint > delay) delay = hint;
     }
     // An infinite hint (an isolated breaker) or one past the timer limit means "not soon".
