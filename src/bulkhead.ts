@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, checkKnown } from './known-options.js';
 import { BulkheadRejectedError } from './errors.js';
 import type { PolicyEmitter } from './events.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
@@ -210,6 +211,7 @@ export class BulkheadPolicy extends PermitPolicy<BulkheadEvents> {
   /** @internal Use {@link bulkhead}. */
   constructor(options: BulkheadOptions) {
     const o = optionsObject('bulkhead', options);
+    checkKnown('bulkhead', o, [...COMMON_OPTIONS, 'maxConcurrent', 'maxQueue', 'queueTimeoutMs']);
     const maxConcurrent = num('bulkhead', 'maxConcurrent', o['maxConcurrent'], { min: 1, integer: true });
     const queue = queueSettings('bulkhead', o);
     super('bulkhead', o, maxConcurrent, queue);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, checkKnown } from './known-options.js';
 import type { AttemptContext, CommonOptions, Ctx, Fn } from './policy.js';
 import { PolicyBase, RUN, disposedError } from './policy.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
@@ -64,6 +65,7 @@ export class ChaosPolicy extends PolicyBase<ChaosEvents> {
   /** @internal Use {@link chaos}. */
   constructor(options?: ChaosOptions) {
     const o = optionsObject('chaos', options);
+    checkKnown('chaos', o, [...COMMON_OPTIONS, 'faultRate', 'fault', 'latencyRate', 'latencyMs', 'enabled', 'random']);
     const rate = { min: 0, max: 1 };
     const faultRate = o['faultRate'] === undefined ? 0 : num('chaos', 'faultRate', o['faultRate'], rate);
     const fault = o['fault'];

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, HANDLE_OPTIONS, checkKnown } from './known-options.js';
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
 import { type Ctx, type CommonOptions, type Fn, PolicyBase, RUN, disposedError } from './policy.js';
 import { callerAborted } from './token.js';
@@ -85,6 +86,7 @@ export class FallbackPolicy<R = unknown> extends PolicyBase<FallbackEvents, R> {
   /** @internal Use {@link fallback}. */
   constructor(valueOrHandler: R | FallbackHandler<R>, options?: FallbackOptions) {
     const o = optionsObject('fallback', options);
+    checkKnown('fallback', o, [...COMMON_OPTIONS, ...HANDLE_OPTIONS]);
     super('fallback', o);
     this.classify = classifier('fallback', o);
     if (typeof valueOrHandler === 'function') {

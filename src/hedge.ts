@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, HANDLE_OPTIONS, checkKnown } from './known-options.js';
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
 import { Ctx, type CommonOptions, type Fn, invoke, PolicyBase, RUN, disposedError } from './policy.js';
 import { callerAborted, type Subscription, Token } from './token.js';
@@ -114,6 +115,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
   constructor(options: HedgeOptions) {
     const p = 'hedge';
     const o = optionsObject(p, options);
+    checkKnown(p, o, [...COMMON_OPTIONS, ...HANDLE_OPTIONS, 'delayMs', 'maxHedges', 'budget']);
     super(p, o);
     this.classify = classifier(p, o);
     const d = o['delayMs'];

@@ -57,7 +57,7 @@ export type { TimeoutOptions, TimeoutStrategy, TimeoutEvents } from './timeout.j
 export { fallback, FallbackPolicy } from './fallback.js';
 export type { FallbackOptions, FallbackHandler, FallbackContext, FallbackEvents } from './fallback.js';
 export { pipeline, Pipeline } from './pipeline.js';
-export type { PipelineOptions, PipelineEvents } from './pipeline.js';
+export type { PipelineOptions, PipelineEvents, PipelineMemberEvent } from './pipeline.js';
 
 // Schedules
 export { backoff, isBackoff } from './backoff.js';

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Clock, systemClock } from './clock.js';
+import type { Clock } from './clock.js';
 import { COMMON_OPTIONS, checkKnown } from './known-options.js';
 import { type CommonOptions, Ctx, type PolicyAnswer, type ExecuteOptions, type Fn, type Policy, type PolicyMetrics, PolicyBase, RUN, disposedError, factoryHint } from './policy.js';
 import { num, optionsObject, typeError } from './validate.js';
@@ -99,7 +99,7 @@ export class PolicyPool<P extends Policy = Policy> extends PolicyBase<PolicyPool
     this.factory = factory;
     this.maxKeys = o['maxKeys'] === undefined ? 1000 : num(K, 'maxKeys', o['maxKeys'], { min: 1, integer: true });
     this.idleMs = o['idleMs'] === undefined ? 600000 : num(K, 'idleMs', o['idleMs'], { min: 0, minExclusive: true, infinity: true });
-    this.timeClock = (o['clock'] as Clock | undefined) ?? systemClock;
+    this.timeClock = this.clock;
     this.listing = o['registry'] as PolicyPool['listing'];
   }
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type Clock, isClock, metricsTime, systemClock } from './clock.js';
+import { type Clock, defaultClock, isClock, metricsTime } from './clock.js';
 import { type CommonEvents, PolicyEmitter } from './events.js';
 import {
   CALLS,
@@ -362,7 +362,7 @@ export abstract class PolicyBase<E extends object, W = never> implements Policy<
       typeError(kind, 'registry', 'a registry (from createRegistry())', registry);
     }
     this.window = metricsWindow(kind, options['metrics']);
-    this.clock = clock ?? systemClock;
+    this.clock = clock ?? defaultClock();
     this.mnow = metricsTime(this.clock);
     this.registry = registry as RegistryLike | undefined;
     this.name = name ?? defaultName(kind);
@@ -501,6 +501,7 @@ function metricsWindow(kind: string, value: unknown): RollingWindow | undefined 
   if (value === undefined || value === true) return new RollingWindow(10000, 10);
   if (value === false) return undefined;
   const o = optionsObject(kind, value, 'metrics');
+  checkKnown(kind, o, ['windowMs', 'buckets'], 'metrics option');
   const windowMs = o['windowMs'] === undefined ? 10000 : num(kind, 'metrics.windowMs', o['windowMs'], { min: 0, minExclusive: true });
   const buckets = o['buckets'] === undefined ? 10 : num(kind, 'metrics.buckets', o['buckets'], { min: 1, max: 1000, integer: true });
   return new RollingWindow(windowMs, buckets);

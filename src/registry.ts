@@ -4,8 +4,9 @@
  *
  * @module
  */
+import { checkKnown } from './known-options.js';
 import type { EventEmitter } from 'eventemitter3';
-import { type Clock, isClock, systemClock } from './clock.js';
+import { type Clock, defaultClock, isClock } from './clock.js';
 import { type CommonEvents, type ListenerMap, PolicyEmitter } from './events.js';
 import { type CallObserver, OBSERVER, type Policy, type PolicyMetrics, type RegistryLike } from './policy.js';
 import { optionsObject, show, typeError } from './validate.js';
@@ -99,7 +100,7 @@ export interface RegistryEvents {
 export interface RegistryOptions {
   /**
    * Time source for the `at` of re-emitted events that carry none of their own.
-   * @defaultValue {@link systemClock}
+   * @defaultValue `systemClock` (or the clock `ManualClock.install()` set)
    */
   readonly clock?: Clock;
 }
@@ -397,7 +398,8 @@ class RegistryImpl implements Registry {
     this.byPolicy.set(policy, entry);
     const events = policy.events as unknown as EventEmitter<string>;
     events.on('dispose', onDispose, entry);
-    for (const name of this.subscribed) events.on(name, forwarder(name), entry);
+    // A pipeline re-emits its members' events, which are listed here themselves: not twice.
+    if (entry.kind !== 'pipeline') for (const name of this.subscribed) events.on(name, forwarder(name), entry);
     for (const tap of this.taps) if (tap.call !== undefined) observe(policy, tap.call);
     // A state gauge must exist before the first transition: announce the current state.
     const state = (policy as { state?: unknown }).state;
@@ -466,7 +468,7 @@ class RegistryImpl implements Registry {
       if (this.subscribed.has(name)) continue;
       this.subscribed.add(name);
       const f = forwarder(name);
-      for (const e of this.byName.values()) (e.policy.events as unknown as EventEmitter<string>).on(name, f, e);
+      for (const e of this.byName.values()) if (e.kind !== 'pipeline') (e.policy.events as unknown as EventEmitter<string>).on(name, f, e);
     }
   }
 }
@@ -521,9 +523,10 @@ export function isRegistry(value: unknown): value is Registry {
 
 export function createRegistry(options?: RegistryOptions): Registry {
   const o = optionsObject('registry', options);
+  checkKnown('createRegistry', o, ['clock']);
   const clock = o['clock'];
   if (clock !== undefined && !isClock(clock)) {
     typeError('registry', 'clock', 'a Clock (an object with now, setTimeout and clearTimeout)', clock);
   }
-  return new RegistryImpl(clock ?? systemClock);
+  return new RegistryImpl(clock ?? defaultClock());
 }

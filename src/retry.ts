@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, HANDLE_OPTIONS, checkKnown } from './known-options.js';
 import { type Backoff, type BackoffIterator, backoff as schedules, isBackoff } from './backoff.js';
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
 import { Ctx, type CommonOptions, type Fn, PolicyBase, RUN, disposedError, invoke } from './policy.js';
@@ -106,6 +107,7 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
   constructor(options?: RetryOptions) {
     const p = 'retry';
     const o = optionsObject(p, options);
+    checkKnown(p, o, [...COMMON_OPTIONS, ...HANDLE_OPTIONS, 'maxAttempts', 'backoff', 'maxElapsedMs', 'budget', 'maxRetryAfterMs']);
     super(p, o);
     this.classify = classifier(p, o);
     this.maxAttempts =

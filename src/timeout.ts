@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, checkKnown } from './known-options.js';
 import { TimeoutError } from './errors.js';
 import {
   Ctx,
@@ -142,6 +143,7 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   /** @internal Use {@link timeout}. */
   constructor(options: number | TimeoutOptions) {
     const o = typeof options === 'number' ? { durationMs: options } : optionsObject('timeout', options);
+    checkKnown('timeout', o, [...COMMON_OPTIONS, 'durationMs', 'strategy']);
     super('timeout', o);
     this.durationMs = num('timeout', 'durationMs', o['durationMs'], { min: 0 });
     this.strategy = oneOf('timeout', 'strategy', o['strategy'], ['aggressive', 'cooperative'], 'aggressive');
