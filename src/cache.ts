@@ -6,9 +6,12 @@
  */
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
 import { COMMON_OPTIONS, HANDLE_OPTIONS, checkKnown } from './known-options.js';
-import { type CommonOptions, type Ctx, type Fn, type PolicyMetrics, PolicyBase, RUN, disposedError, invoke } from './policy.js';
+import type { CommonOptions, PolicyMetrics } from './contract.js';
+import { type Ctx, type Fn, RUN, invoke } from './internal/run.js';
+import { PolicyBase, disposedError } from './policy-base.js';
+import { describePolicy } from './internal/descriptor.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
-import { callerAborted } from './token.js';
+import { callerAborted } from './internal/token.js';
 import { num, optionsObject } from './validate.js';
 
 /**
@@ -62,6 +65,9 @@ export interface CacheMetrics extends PolicyMetrics {
   size: number;
 }
 
+/** What the registry, the bus and the exporters know about a cache. */
+const CACHE = describePolicy({ kind: 'cache', events: { hit: 'information', miss: 'information', stale: 'warning' } });
+
 interface Entry {
   value: unknown;
   /** Fresh until this time (by the cache's clock). */
@@ -98,7 +104,7 @@ export class CachePolicy extends PolicyBase<CacheEvents> {
     const K = 'cache';
     const o = optionsObject(K, options);
     checkKnown(K, o, [...COMMON_OPTIONS, ...HANDLE_OPTIONS, 'ttlMs', 'maxEntries', 'staleIfErrorMs']);
-    super(K, o);
+    super(CACHE, o);
     this.ttlMs = num(K, 'ttlMs', o['ttlMs'], { min: 0, minExclusive: true, infinity: true });
     this.maxEntries = o['maxEntries'] === undefined ? 1000 : num(K, 'maxEntries', o['maxEntries'], { min: 1, integer: true });
     this.staleIfErrorMs =

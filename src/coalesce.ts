@@ -4,9 +4,12 @@
  * @module
  */
 import { COMMON_OPTIONS, checkKnown } from './known-options.js';
-import { type CommonOptions, Ctx, type Fn, PolicyBase, RUN, disposedError, invoke } from './policy.js';
+import type { CommonOptions } from './contract.js';
+import { Ctx, type Fn, RUN, invoke } from './internal/run.js';
+import { PolicyBase, disposedError } from './policy-base.js';
+import { describePolicy } from './internal/descriptor.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
-import { Token } from './token.js';
+import { Token } from './internal/token.js';
 import { optionsObject } from './validate.js';
 
 /**
@@ -64,6 +67,9 @@ class Flight {
 
 const ignore = (): void => {};
 
+/** What the registry, the bus and the exporters know about coalesce. */
+const COALESCE = describePolicy({ kind: 'coalesce', events: { coalesced: 'information' } });
+
 /**
  * A policy that lets concurrent calls with the same key share one execution. See
  * {@link coalesce}.
@@ -84,7 +90,7 @@ export class CoalescePolicy extends PolicyBase<CoalesceEvents> {
   constructor(options?: CoalesceOptions) {
     const o = optionsObject('coalesce', options);
     checkKnown('coalesce', o, COMMON_OPTIONS);
-    super('coalesce', o);
+    super(COALESCE, o);
   }
 
   /** Shared executions running now (one per key, plus any still winding down after every caller left). */

@@ -5,8 +5,8 @@
  * @module
  */
 import { checkKnown } from './known-options.js';
-import type { Policy, WrapOptions } from './policy.js';
-import { factoryHint } from './policy.js';
+import type { Policy, WrapOptions } from './contract.js';
+import { factoryHint } from './policy-base.js';
 import { oneOf, optFn, optionsObject, typeError } from './validate.js';
 
 /**

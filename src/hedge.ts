@@ -5,13 +5,19 @@
  */
 import { COMMON_OPTIONS, HANDLE_OPTIONS, checkKnown } from './known-options.js';
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
-import { Ctx, type CommonOptions, type Fn, invoke, PolicyBase, RUN, disposedError } from './policy.js';
-import { callerAborted, type Subscription, Token } from './token.js';
+import { Ctx, type Fn, invoke, RUN } from './internal/run.js';
+import type { CommonOptions } from './contract.js';
+import { PolicyBase, disposedError } from './policy-base.js';
+import { callerAborted, type Subscription, Token } from './internal/token.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
-import { type Deadline, DeadlineQueue } from './deadlines.js';
+import { type Deadline, DeadlineQueue } from './internal/deadline-queue.js';
 import { metricsTime } from './clock.js';
 import { num, optionsObject, rangeError, typeError } from './validate.js';
+import { describePolicy } from './internal/descriptor.js';
+
+/** What the registry, the bus and the exporters know about a hedge. */
+const HEDGE = describePolicy({ kind: 'hedge', events: { hedge: 'warning', budgetExhausted: 'error' } });
 
 /**
  * Options of {@link hedge}.
@@ -116,15 +122,20 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     const p = 'hedge';
     const o = optionsObject(p, options);
     checkKnown(p, o, [...COMMON_OPTIONS, ...HANDLE_OPTIONS, 'delayMs', 'maxHedges', 'budget']);
-    super(p, o);
-    this.classify = classifier(p, o);
+    const classify = classifier(p, o);
     const d = o['delayMs'];
-    if (typeof d === 'function') this.delayMs = d as (attempt: number) => number;
-    else if (typeof d === 'number') this.delayMs = num(p, 'delayMs', d, { min: 0, infinity: true });
+    let delayMs: number | ((attempt: number) => number);
+    if (typeof d === 'function') delayMs = d as (attempt: number) => number;
+    else if (typeof d === 'number') delayMs = num(p, 'delayMs', d, { min: 0, infinity: true });
     else typeError(p, 'delayMs', 'a number >= 0 (or Infinity) or a function', d);
-    this.maxHedges = o['maxHedges'] === undefined ? 1 : num(p, 'maxHedges', o['maxHedges'], { min: 0, integer: true });
-    this.attempts = 1 + this.maxHedges;
-    this.budget = optBudget(p, o['budget']);
+    const maxHedges = o['maxHedges'] === undefined ? 1 : num(p, 'maxHedges', o['maxHedges'], { min: 0, integer: true });
+    const budget = optBudget(p, o['budget']);
+    super(HEDGE, o);
+    this.classify = classify;
+    this.delayMs = delayMs;
+    this.maxHedges = maxHedges;
+    this.attempts = 1 + maxHedges;
+    this.budget = budget;
     this.time = metricsTime(this.clock);
     this.waiting = new DeadlineQueue<Run<unknown>>(this.clock, (run) => {
       if (!run.done) this.launch(run);

@@ -25,7 +25,7 @@ export type {
   CommonOptions,
   MetricsOption,
   RegistryLike,
-} from './policy.js';
+} from './contract.js';
 export type { LatencySummary } from './metrics/histogram.js';
 export { PolicyEmitter } from './events.js';
 export type { CommonEvents, ListenerErrorEvent, ListenerMap } from './events.js';
@@ -84,6 +84,7 @@ export type {
   WindowOption,
   WindowSnapshot,
 } from './circuit-breaker/index.js';
+export type { CircuitStore, CircuitStoreBreaker, CircuitStoreSession, SharedBreakerConfig } from './circuit-breaker/store.js';
 
 // Limits and chaos
 export { bulkhead, BulkheadPolicy } from './bulkhead.js';
@@ -106,5 +107,5 @@ export { usePolicy } from './decorators.js';
 export type { UsePolicyOptions, PolicyDecorator } from './decorators.js';
 
 // Registry and event bus
-export { createRegistry, RegistryEmitter } from './registry.js';
-export type { Registry, RegistryOptions, RegistryEvents, BusEvent, BusFields } from './registry.js';
+export { createRegistry, RegistryEmitter } from './registry/index.js';
+export type { Registry, RegistryOptions, RegistryEvents, BusEvent, BusFields } from './registry/index.js';

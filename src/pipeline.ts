@@ -3,32 +3,20 @@
  *
  * @module
  */
-import { COMMON_OPTIONS, checkKnown } from './known-options.js';
-import {
-  Ctx,
-  type CommonOptions,
-  OBSERVE,
-  type Outcome,
-  SETTLES,
-  type ExecuteOptions,
-  type PolicyMetrics,
-  type Fn,
-  type Policy,
-  type PolicyAnswer,
-  PolicyBase,
-  RUN,
-  OBSERVER,
-  disposedError,
-  factoryHint,
-  invoke,
-} from './policy.js';
-import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
-import { callerAborted } from './token.js';
+import { Ctx, type Fn, RUN, invoke } from './internal/run.js';
+import type { CommonOptions, ExecuteOptions, PolicyAnswer, PolicyMetrics, Policy } from './contract.js';
 import type { EventEmitter } from 'eventemitter3';
 import { PolicyEmitter } from './events.js';
+import { COMMON_OPTIONS, checkKnown } from './known-options.js';
+import { OBSERVE, type SettlementSink, SETTLES } from './internal/settle.js';
+import { PolicyBase, disposedError, factoryHint } from './policy-base.js';
+import { OBSERVER } from './internal/call-observer.js';
+import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
+import { callerAborted } from './internal/token.js';
+import { describePolicy } from './internal/descriptor.js';
 
-type Run = <T>(fn: Fn<T>, ctx: Ctx, outcome?: Outcome) => Promise<T>;
-type Observe = (ctx: Ctx) => Outcome | undefined;
+type Run = <T>(fn: Fn<T>, ctx: Ctx, outcome?: SettlementSink) => Promise<T>;
+type Observe = (ctx: Ctx) => SettlementSink | undefined;
 type Runnable = Policy & { [RUN]?: Run; [OBSERVE]?: Observe; [SETTLES]?: boolean };
 
 /**
@@ -107,6 +95,21 @@ class PipelineEmitter extends PolicyEmitter<PipelineEvents> {
     this.changed?.();
     return this;
   }
+  /**
+   * Emits a member's event to the pipeline's own listeners only: a registry listing the pipeline
+   * takes that event from the member itself (listed too), so its bus never gets it twice.
+   *
+   * @internal
+   */
+  relay(event: string, payload: unknown): void {
+    const sink = this.sink;
+    this.sink = undefined;
+    try {
+      (this as unknown as EventEmitter<string>).emit(event, payload);
+    } finally {
+      this.sink = sink;
+    }
+  }
 }
 
 /**
@@ -119,6 +122,9 @@ class PipelineEmitter extends PolicyEmitter<PipelineEvents> {
  * ```
  */
 export type PipelineOptions = CommonOptions;
+
+/** What the registry, the bus and the exporters know about a pipeline: it has no events of its own. */
+const PIPELINE = describePolicy({ kind: 'pipeline', events: {} });
 
 /**
  * A policy made of other policies, first outermost. Build it with {@link pipeline}.
@@ -140,7 +146,7 @@ export class Pipeline<W = never> extends PolicyBase<PipelineEvents, W> {
   /** Each member's internal run, looked up once (`undefined` for a foreign policy). */
   private readonly runs: ReadonlyArray<Run | undefined>;
   /**
-   * Member i's `[OBSERVE]` where member i + 1 settles through an `Outcome` (a circuit breaker
+   * Member i's `[OBSERVE]` where member i + 1 settles through an `SettlementSink` (a circuit breaker
    * just outside a timeout): the two run as one, the outer adding no promise of its own.
    */
   private readonly observers: ReadonlyArray<Observe | undefined>;
@@ -160,7 +166,7 @@ export class Pipeline<W = never> extends PolicyBase<PipelineEvents, W> {
       }
     });
     checkKnown('pipeline', options, COMMON_OPTIONS);
-    super('pipeline', options);
+    super(PIPELINE, options);
     this.policies = Object.freeze(policies.slice());
     this.chain = this.policies as readonly Runnable[];
     this.runs = this.chain.map((p) => p[RUN]);
@@ -203,7 +209,7 @@ export class Pipeline<W = never> extends PolicyBase<PipelineEvents, W> {
   // No closure is written inside `step` itself: a function that creates closures allocates a
   // context for the variables they capture on every call, whichever branch it takes.
   // `outcome`: member i settles through it (member i - 1 observed the call, see `observers`).
-  private step<T>(i: number, fn: Fn<T>, ctx: Ctx, outcome?: Outcome): Promise<T> {
+  private step<T>(i: number, fn: Fn<T>, ctx: Ctx, outcome?: SettlementSink): Promise<T> {
     const p = this.chain[i];
     if (p === undefined) return invoke(fn, ctx);
     const observe = this.observers[i];
@@ -239,16 +245,16 @@ export class Pipeline<W = never> extends PolicyBase<PipelineEvents, W> {
   private relay(name: string, member: Policy): Relay {
     // A nested pipeline's events already name the member that emitted them.
     const nested = member instanceof Pipeline;
-    const emit = (this.events as unknown as EventEmitter<string>).emit.bind(this.events);
+    const events = this.events as PipelineEmitter;
     return (payload: unknown) => {
       if (nested) {
-        emit(name, payload);
+        events.relay(name, payload);
         return;
       }
       // Our fields first, then the payload's: see the registry's bus for why (object shape).
       const e = { policy: member.name, kind: member.kind, ...(payload as object) };
       if (e.policy !== member.name || e.kind !== member.kind) Object.assign(e, { policy: member.name, kind: member.kind });
-      emit(name, e);
+      events.relay(name, e);
     };
   }
 
@@ -260,6 +266,11 @@ export class Pipeline<W = never> extends PolicyBase<PipelineEvents, W> {
   /** What member `i` runs: the rest of the pipeline around `fn`. */
   private nextAfter<T>(i: number, fn: Fn<T>): Fn<T> {
     return (c) => this.step(i + 1, fn, c);
+  }
+
+  /** The latencies {@link Pipeline.metrics} reports: the outermost member's when read off it. @internal */
+  override latencyPercentiles(ps: readonly number[]): number[] | undefined {
+    return this.delegate !== undefined ? this.delegate.latencyPercentiles(ps) : super.latencyPercentiles(ps);
   }
 
   /**

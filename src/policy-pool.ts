@@ -6,8 +6,11 @@
  */
 import type { Clock } from './clock.js';
 import { COMMON_OPTIONS, checkKnown } from './known-options.js';
-import { type CommonOptions, Ctx, type PolicyAnswer, type ExecuteOptions, type Fn, type Policy, type PolicyMetrics, PolicyBase, RUN, disposedError, factoryHint } from './policy.js';
+import type { CommonOptions, ExecuteOptions, Policy, PolicyAnswer, PolicyMetrics } from './contract.js';
+import { Ctx, type Fn, RUN } from './internal/run.js';
+import { PolicyBase, disposedError, factoryHint } from './policy-base.js';
 import { num, optionsObject, typeError } from './validate.js';
+import { describePolicy } from './internal/descriptor.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 
 /**
@@ -59,6 +62,8 @@ class Entry {
   ) {}
 }
 
+const POOL = describePolicy({ kind: 'policyPool', events: { overflow: 'warning', evicted: 'information' } });
+
 /**
  * A policy that runs each call through the policy of the call's key. See {@link policyPool}.
  *
@@ -94,7 +99,7 @@ export class PolicyPool<P extends Policy = Policy> extends PolicyBase<PolicyPool
     const o = optionsObject(K, options);
     checkKnown(K, o, [...COMMON_OPTIONS, 'maxKeys', 'idleMs']);
     const own = o['metrics'] !== undefined && o['metrics'] !== false;
-    super(K, own ? o : { ...o, metrics: false });
+    super(POOL, own ? o : { ...o, metrics: false });
     this.own = own;
     this.factory = factory;
     this.maxKeys = o['maxKeys'] === undefined ? 1000 : num(K, 'maxKeys', o['maxKeys'], { min: 1, integer: true });

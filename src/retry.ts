@@ -6,11 +6,20 @@
 import { COMMON_OPTIONS, HANDLE_OPTIONS, checkKnown } from './known-options.js';
 import { type Backoff, type BackoffIterator, backoff as schedules, isBackoff } from './backoff.js';
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
-import { Ctx, type CommonOptions, type Fn, PolicyBase, RUN, disposedError, invoke } from './policy.js';
-import { callerAborted, type Token } from './token.js';
+import { Ctx, type Fn, RUN, invoke } from './internal/run.js';
+import type { CommonOptions } from './contract.js';
+import { PolicyBase, disposedError } from './policy-base.js';
+import { callerAborted, type Token } from './internal/token.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
 import { num, optionsObject, show, typeError } from './validate.js';
+import { describePolicy } from './internal/descriptor.js';
+
+/** What the registry, the bus and the exporters know about a retry. */
+const RETRY = describePolicy({
+  kind: 'retry',
+  events: { retry: 'warning', giveUp: 'error', success: 'information', budgetExhausted: 'error' },
+});
 
 /**
  * Options of {@link retry}.
@@ -108,18 +117,22 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     const p = 'retry';
     const o = optionsObject(p, options);
     checkKnown(p, o, [...COMMON_OPTIONS, ...HANDLE_OPTIONS, 'maxAttempts', 'backoff', 'maxElapsedMs', 'budget', 'maxRetryAfterMs']);
-    super(p, o);
-    this.classify = classifier(p, o);
-    this.maxAttempts =
+    const classify = classifier(p, o);
+    const maxAttempts =
       o['maxAttempts'] === undefined ? 3 : num(p, 'maxAttempts', o['maxAttempts'], { min: 1, integer: true, infinity: true });
     const b = o['backoff'];
     if (b !== undefined && !isBackoff(b)) typeError(p, 'backoff', 'a Backoff (from backoff.*)', b);
-    this.backoff = b ?? DEFAULT_BACKOFF;
     const max = o['maxElapsedMs'] === undefined ? Infinity : num(p, 'maxElapsedMs', o['maxElapsedMs'], { min: 0, infinity: true });
-    this.maxElapsedMs = max === Infinity ? undefined : max;
-    this.budget = optBudget(p, o['budget']);
-    this.maxRetryAfterMs =
+    const budget = optBudget(p, o['budget']);
+    const maxRetryAfterMs =
       o['maxRetryAfterMs'] === undefined ? 5000 : num(p, 'maxRetryAfterMs', o['maxRetryAfterMs'], { min: 0, infinity: true });
+    super(RETRY, o);
+    this.classify = classify;
+    this.maxAttempts = maxAttempts;
+    this.backoff = b ?? DEFAULT_BACKOFF;
+    this.maxElapsedMs = max === Infinity ? undefined : max;
+    this.budget = budget;
+    this.maxRetryAfterMs = maxRetryAfterMs;
   }
 
   /** @internal */

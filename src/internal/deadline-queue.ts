@@ -15,7 +15,7 @@
  * @internal
  * @module
  */
-import { type Clock, scheduleEndOfTurn, systemClock } from './clock.js';
+import { type Clock, scheduleEndOfTurn, systemClock } from '../clock.js';
 
 /** A node of a {@link DeadlineQueue}: the fields the queue keeps on the waiting object itself. */
 export interface Deadline {

@@ -1,319 +1,42 @@
 /**
- * The policy contract every policy implements, and the shared execute skeleton.
+ * The shared execute skeleton every built-in policy extends: option handling common to every
+ * policy, the caller's signal, `wrap`, metrics and disposal.
  *
  * @module
  */
 import { type Clock, defaultClock, isClock, metricsTime } from './clock.js';
+import type { AttemptContext, ExecuteOptions, Policy, PolicyMetrics, RegistryLike, WrapOptions } from './contract.js';
 import { type CommonEvents, PolicyEmitter } from './events.js';
+import type { LatencySummary } from './metrics/histogram.js';
 import {
   CALLS,
-  COUNTERS,
   FAILURES,
+  FALLBACKS,
   REJECTIONS,
+  RETRIES,
   RollingWindow,
+  SLOW_CALLS,
   SUCCESSES,
+  TIMEOUTS,
   type WindowSnapshot,
 } from './metrics/rolling-window.js';
-import type { LatencySummary } from './metrics/histogram.js';
-import { Token } from './token.js';
+import { type CallObserver, type CallOutcome, OBSERVER } from './internal/call-observer.js';
+import { DESCRIPTOR, type PolicyDescriptor } from './internal/descriptor.js';
+import { Ctx, type Fn, RUN } from './internal/run.js';
+import type { SettlementSink } from './internal/settle.js';
+import { Token } from './internal/token.js';
 import { DisposedError } from './errors.js';
 import { num, oneOf, optFn, optionsObject, optStr, show, typeError } from './validate.js';
 import { checkKnown } from './known-options.js';
 
-/**
- * What a guarded function receives on each attempt.
- *
- * @example
- * ```ts
- * import { timeout } from 'breakwater';
- * await timeout(2000).execute(({ signal, attempt }) => fetch(`https://example.com?try=${attempt}`, { signal }));
- * ```
- */
-export interface AttemptContext {
-  /** Aborted by the caller, a timeout, or a losing hedge; pass it on to cancellable work. */
-  readonly signal: AbortSignal;
-  /** 1 for the first attempt, 2 for the first retry or hedge, … */
-  readonly attempt: number;
-}
-
-/**
- * Per-call options of {@link Policy.execute}.
- *
- * @example
- * ```ts
- * import { retry } from 'breakwater';
- * const controller = new AbortController();
- * await retry().execute(() => work(), { signal: controller.signal });
- * ```
- */
-export interface ExecuteOptions {
-  /** The caller's signal: aborting it rejects the call at once with `signal.reason`. */
-  readonly signal?: AbortSignal;
-  /**
-   * The identity of the call, for the policies that group calls (`policyPool`, `coalesce`,
-   * `cache`); every other policy passes it on untouched.
-   */
-  readonly key?: string;
-}
-
-/**
- * Options of {@link Policy.wrap}: how the wrapped function's arguments give each call its key and
- * its signal.
- *
- * @example
- * ```ts
- * import { coalesce } from 'breakwater';
- * const getUser = coalesce().wrap(
- *   (id: string, signal?: AbortSignal) => fetch(`/users/${id}`, { signal }).then((r) => r.json()),
- *   { key: (id) => id, signal: 'last' },
- * );
- * ```
- */
-export interface WrapOptions<A extends unknown[] = unknown[]> {
-  /**
-   * Derives the call's key (see {@link ExecuteOptions.key}) from the arguments. (Method syntax, so
-   * that a key function may take fewer parameters than the wrapped function, as `(id) => id`
-   * for `(id, signal?) => …`.)
-   */
-  key?(...args: A): string;
-  /**
-   * `'last'`: the function's last parameter is its `AbortSignal`. When the last argument passed
-   * is an `AbortSignal`, it is the call's signal and the function receives the attempt's
-   * `ctx.signal` in its place; when fewer arguments are passed than the function declares
-   * (`fn.length`), the attempt's signal is passed at position `fn.length - 1`.
-   */
-  readonly signal?: 'last';
-}
-
-/**
- * Counts and latency of a policy over its rolling window (default 10 s in 10 buckets).
- *
- * `successes` and `failures` describe the outcomes callers received from this policy (a call a
- * fallback answered is a success); `rejections` are calls the policy refused without running
- * them; `failureRate` is `failures / (successes + failures)`, 0 when there were none.
- */
-export interface PolicyMetrics {
-  name: string;
-  kind: string;
-  windowMs: number;
-  calls: number;
-  successes: number;
-  failures: number;
-  rejections: number;
-  timeouts: number;
-  fallbacks: number;
-  retries: number;
-  slowCalls: number;
-  failureRate: number;
-  latencyMs: LatencySummary;
-  state?: string;
-  executing?: number;
-  queued?: number;
-  limit?: number;
-}
-
-/** The kinds of policy breakwater ships. */
-export type PolicyKind =
-  | 'circuitBreaker'
-  | 'retry'
-  | 'timeout'
-  | 'bulkhead'
-  | 'fallback'
-  | 'rateLimiter'
-  | 'hedge'
-  | 'adaptiveLimit'
-  | 'chaos'
-  | 'pipeline'
-  | 'policyPool'
-  | 'coalesce'
-  | 'cache';
-
-/**
- * A resilience policy: wraps any function, sync or async.
- *
- * `W` is what the policy may answer instead of the function's own result: a fallback's
- * substitute (`fallback(null)` is a `Policy<…, null>`), and for a pipeline, the union of its
- * members'. `execute` resolves to `T | W`. Policies that only pass results through have
- * `W = never`; the bare `Policy` type, which accepts any policy, has `W = unknown`, as nothing is
- * known of what an arbitrary policy may answer.
- *
- * @example
- * ```ts
- * import { pipeline, retry, timeout } from 'breakwater';
- * const policy = pipeline(retry({ maxAttempts: 3 }), timeout(1000));
- * const user = await policy.execute(({ signal }) => fetch('/user/1', { signal }).then((r) => r.json()));
- * ```
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any policy, whatever its events
-export interface Policy<E extends object = any, W = unknown> {
-  /** Option `name`; default `${kind}-${n}`. */
-  readonly name: string;
-  readonly kind: PolicyKind | (string & {});
-  /** eventemitter3 emitter, typed per policy. */
-  readonly events: PolicyEmitter<E>;
-  /** Runs `fn` under the policy. Always returns a promise; never throws synchronously. */
-  execute<T>(fn: (ctx: AttemptContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T | W>;
-  /**
-   * Returns a function that runs `fn` under the policy, keeping `this` and the arguments;
-   * `options` derive each call's key and signal from the arguments.
-   */
-  wrap<A extends unknown[], R>(
-    fn: (...args: A) => R | PromiseLike<R>,
-    options?: WrapOptions<NoInfer<A>>,
-  ): (...args: A) => Promise<Awaited<R> | W>;
-  /** Counts and latency percentiles over the rolling window. */
-  metrics(): PolicyMetrics;
-  /** Clears every timer and listener the policy owns; later calls reject. */
-  dispose(): void;
-  /**
-   * Type-only: carries `W` for {@link PolicyAnswer} (a generic method's return type cannot be
-   * read back by a type). Never set at run time.
-   */
-  readonly '~answer'?: () => W;
-}
-
-/**
- * What a policy (or a union of policies) may answer instead of the function's own result: the
- * `W` of {@link Policy}.
- *
- * @example
- * ```ts
- * import { fallback, type PolicyAnswer } from 'breakwater';
- * const f = fallback(null);
- * type A = PolicyAnswer<typeof f>; // null
- * ```
- */
-export type PolicyAnswer<P> = P extends { readonly '~answer'?: () => infer W } ? W : never;
-
-/** What a `registry` option must provide (see `createRegistry`). */
-export interface RegistryLike {
-  add(policy: Policy): unknown;
-}
-
-/**
- * Receives every outcome a policy records: a call that ran (`outcome` is the `SUCCESSES` or
- * `FAILURES` counter index, with its duration) or a call it refused (`REJECTIONS`, duration 0).
- * A registry installs one on its listed policies while an exporter needs per-call data
- * (Prometheus and OpenTelemetry histograms); otherwise the slot is `undefined` and recording pays
- * one property read. Not called when the policy's metrics are off.
- *
- * @internal
- */
-export type CallObserver = (policy: Policy, outcome: number, durationMs: number) => void;
-
-/**
- * The slot of a policy's {@link CallObserver}. `Symbol.for`, so a registry from one copy of the
- * package (ESM or CommonJS build) can observe a policy from the other.
- *
- * @internal
- */
-export const OBSERVER: unique symbol = Symbol.for('breakwater.observer') as never;
-
-/** Metrics settings: `false` turns recording off for this policy. */
-export type MetricsOption = boolean | { readonly windowMs?: number; readonly buckets?: number };
-
-/**
- * Options every policy takes.
- */
-export interface CommonOptions {
-  /** Name for events, metrics and the registry. @defaultValue `${kind}-${n}` */
-  readonly name?: string;
-  /** Lists the policy in this registry at construction. */
-  readonly registry?: RegistryLike;
-  /** Time source. @defaultValue {@link systemClock} */
-  readonly clock?: Clock;
-  /**
-   * Rolling-window metrics: `false` turns recording off (the two clock reads per call go away);
-   * an object sets the window.
-   * @defaultValue `{ windowMs: 10000, buckets: 10 }`
-   */
-  readonly metrics?: MetricsOption;
-}
-
-/**
- * The context passed to `fn` and between policies. It carries breakwater's internal
- * cancellation token; its `signal` is created only when read.
- *
- * @internal
- */
-export class Ctx implements AttemptContext {
-  private ctrl: AbortController | undefined = undefined;
-  constructor(
-    /** @internal */ readonly tok: Token | undefined,
-    readonly attempt: number,
-    /** @internal The call's key (`ExecuteOptions.key`), passed down to every attempt. */
-    readonly key: string | undefined = undefined,
-  ) {}
-
-  get signal(): AbortSignal {
-    if (this.tok !== undefined) return this.tok.signal;
-    // Nobody can abort this call, but user code may still add listeners: a signal per context
-    // (never a shared one) keeps them from piling up.
-    return (this.ctrl ??= new AbortController()).signal;
-  }
-}
-
-/** The function a policy runs internally: the user's, or the next policy in a pipeline. @internal */
-export type Fn<T> = (ctx: Ctx) => T | PromiseLike<T>;
+/** Outcome names for call observers, by counter index (a packed array: CALLS … REJECTIONS). */
+const OUTCOME_OF: readonly CallOutcome[] = ['failure', 'success', 'failure', 'rejected'];
 
 const counters = new Map<string, number>();
 function defaultName(kind: string): string {
   const n = (counters.get(kind) ?? 0) + 1;
   counters.set(kind, n);
   return `${kind}-${n}`;
-}
-
-/** Marks an object as a breakwater policy with the internal `run`. @internal */
-export const RUN: unique symbol = Symbol.for('breakwater.run') as never;
-
-/**
- * An outer policy's outcome handlers, handed to the policy just inside it so that one settles its
- * own promise through them: `ok` receives the value and returns what the caller gets (or throws
- * what the caller gets instead), `err` receives the error and always throws what the caller gets.
- * The outer policy then needs no promise and no microtask hop of its own for the call.
- *
- * @internal
- */
-export interface Outcome {
-  readonly ok: (value: unknown) => unknown;
-  readonly err: (error: unknown) => never;
-}
-
-/**
- * On a policy that can hand its {@link Outcome} to the policy inside it: `[OBSERVE](ctx)` admits
- * one call exactly as `[RUN]` would and returns the handlers for it, or returns `undefined`
- * without any side effect (the call must then go through `[RUN]`). A pipeline uses it when the
- * next member {@link SETTLES}.
- *
- * @internal
- */
-export const OBSERVE: unique symbol = Symbol.for('breakwater.observe') as never;
-
-/**
- * Marks a policy whose `[RUN](fn, ctx, outcome)` settles every call it returns through
- * `outcome` when one is given: on each path (value, error, deadline, dispose, abort), once.
- *
- * @internal
- */
-export const SETTLES: unique symbol = Symbol.for('breakwater.settles') as never;
-
-/** The error the caller gets once `outcome.err` has seen `error`. @internal */
-export function rejectThrough(outcome: Outcome, error: unknown): unknown {
-  try {
-    outcome.err(error);
-  } catch (thrown) {
-    return thrown;
-  }
-  return error; // unreachable for a well-behaved `err`, which always throws
-}
-
-/** Runs `fn` turning a synchronous throw into a rejection. @internal */
-export function invoke<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
-  try {
-    return Promise.resolve(fn(ctx));
-  } catch (error) {
-    return Promise.reject(error);
-  }
 }
 
 const EMPTY_LATENCY: LatencySummary = Object.freeze({
@@ -330,7 +53,7 @@ const EMPTY_LATENCY: LatencySummary = Object.freeze({
 
 /**
  * The shared skeleton: option handling common to every policy, the caller's signal, `wrap`,
- * metrics and disposal. A policy implements {@link PolicyBase.run}.
+ * metrics and disposal. A policy implements `[RUN]`.
  *
  * @internal
  */
@@ -338,7 +61,9 @@ export abstract class PolicyBase<E extends object, W = never> implements Policy<
   /** Type-only: see {@link Policy}. */
   declare readonly '~answer'?: () => W;
   readonly name: string;
-  readonly kind: PolicyKind;
+  readonly kind: string;
+  /** @internal What the registry, its bus and the exporters know about this kind of policy. */
+  readonly [DESCRIPTOR]: PolicyDescriptor;
   readonly events: PolicyEmitter<E> = new PolicyEmitter<E>();
   /** @internal */ protected readonly clock: Clock;
   /** @internal Rolling metrics; `undefined` when turned off. */
@@ -350,8 +75,14 @@ export abstract class PolicyBase<E extends object, W = never> implements Policy<
   [OBSERVER]: CallObserver | undefined = undefined;
   private readonly registry: RegistryLike | undefined;
 
-  constructor(kind: PolicyKind, options: Readonly<Record<string, unknown>>) {
+  /**
+   * Validates the options every policy takes (`name`, `clock`, `registry`, `metrics`) and builds
+   * the shared state. A policy validates its own options first, then calls this, then builds.
+   */
+  constructor(descriptor: PolicyDescriptor, options: Readonly<Record<string, unknown>>) {
+    const kind = descriptor.kind;
     this.kind = kind;
+    this[DESCRIPTOR] = descriptor;
     const name = optStr(kind, 'name', options['name']);
     const clock = options['clock'];
     if (clock !== undefined && !isClock(clock)) {
@@ -374,7 +105,7 @@ export abstract class PolicyBase<E extends object, W = never> implements Policy<
    *
    * @internal
    */
-  abstract [RUN]<T>(fn: Fn<T>, ctx: Ctx): Promise<T>;
+  abstract [RUN]<T>(fn: Fn<T>, ctx: Ctx, sink?: SettlementSink): Promise<T>;
 
   execute<T>(fn: (ctx: AttemptContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T | W> {
     if (typeof fn !== 'function') {
@@ -406,7 +137,7 @@ export abstract class PolicyBase<E extends object, W = never> implements Policy<
         return policy.execute(() => fn.apply(this, args)) as Promise<Awaited<R> | W>;
       };
     }
-    return wrapWith(policy, fn, options) as (...args: A) => Promise<Awaited<R> | W>;
+    return wrapWith(policy, fn, options as WrapOptions<A>) as (...args: A) => Promise<Awaited<R> | W>;
   }
 
   metrics(): PolicyMetrics {
@@ -424,10 +155,10 @@ export abstract class PolicyBase<E extends object, W = never> implements Policy<
       successes,
       failures,
       rejections: at(REJECTIONS),
-      timeouts: at(4),
-      fallbacks: at(5),
-      retries: at(6),
-      slowCalls: at(7),
+      timeouts: at(TIMEOUTS),
+      fallbacks: at(FALLBACKS),
+      retries: at(RETRIES),
+      slowCalls: at(SLOW_CALLS),
       failureRate: successes + failures === 0 ? 0 : failures / (successes + failures),
       latencyMs: snap?.latency ?? { ...EMPTY_LATENCY },
     };
@@ -455,6 +186,14 @@ export abstract class PolicyBase<E extends object, W = never> implements Policy<
     return this;
   }
 
+  /**
+   * Latency percentiles (each 0–100) over the metrics window, for exporters that need more than
+   * `metrics()` reports; `undefined` when metrics are off. @internal
+   */
+  latencyPercentiles(ps: readonly number[]): number[] | undefined {
+    return this.window?.percentiles(this.clock.now(), ps);
+  }
+
   /** True when the policy records metrics (its `metrics` option is not `false`). @internal */
   get recording(): boolean {
     return this.window !== undefined;
@@ -476,7 +215,7 @@ export abstract class PolicyBase<E extends object, W = never> implements Policy<
     if (w === undefined) return;
     w.callSince(now, counter, started);
     const o = this[OBSERVER];
-    if (o !== undefined) o(this, counter, now - started);
+    if (o !== undefined) o(this, OUTCOME_OF[counter] as CallOutcome, now - started);
   }
 
   /** Records one call refused by this policy (not run). @internal */
@@ -487,7 +226,7 @@ export abstract class PolicyBase<E extends object, W = never> implements Policy<
     w.add(now, CALLS);
     w.add(now, REJECTIONS);
     const o = this[OBSERVER];
-    if (o !== undefined) o(this, REJECTIONS, 0);
+    if (o !== undefined) o(this, 'rejected', 0);
   }
 
   /** Adds to a counter without a call (retries, fallbacks, timeouts). @internal */
@@ -613,6 +352,3 @@ function wrapWith<A extends unknown[], R>(
 }
 
 const WRAP_OPTIONS = ['key', 'signal'] as const;
-
-/** The counters of the rolling window, re-exported for policies. @internal */
-export { COUNTERS };
