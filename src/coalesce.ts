@@ -10,6 +10,9 @@ import { PolicyBase, disposedError } from './policy-base.js';
 import { describePolicy } from './internal/descriptor.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { Token } from './internal/token.js';
+import { promiseFor } from './internal/waiting-room.js';
+
+const ignore = (): void => {};
 import { optionsObject } from './validate.js';
 
 /**
@@ -37,35 +40,30 @@ export interface CoalesceEvents {
   coalesced: { readonly key: string; readonly waiting: number };
 }
 
-/** The token of a flight: its own caller, so the policies inside see its abort as a caller's. */
-class FlightToken extends Token {
-  constructor() {
-    super(undefined);
-    (this as { caller: Token }).caller = this;
-  }
-}
-
-/** One shared execution of `fn` for a key. */
-class Flight {
+/**
+ * One shared execution of `fn` for a key. It is the token of that execution too (one object per
+ * flight, not two), and its own caller: the policies inside see its abort as a caller's.
+ */
+class Flight extends Token {
   /** Callers still waiting for it. */
   waiters = 0;
   done = false;
-  readonly tok = new FlightToken();
-  resolve!: (value: unknown) => void;
-  reject!: (error: unknown) => void;
+  resolve: (value: unknown) => void = ignore;
+  reject: (error: unknown) => void = ignore;
   readonly promise: Promise<unknown>;
   constructor(
     readonly key: string,
     readonly started: number,
   ) {
-    this.promise = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
+    super(undefined);
+    (this as { caller: Token }).caller = this;
+    this.promise = promiseFor(this);
+  }
+  /** The flight's token (itself). */
+  get tok(): Token {
+    return this;
   }
 }
-
-const ignore = (): void => {};
 
 /** What the registry, the bus and the exporters know about coalesce. */
 const COALESCE = describePolicy({ kind: 'coalesce', events: { coalesced: 'information' } });
@@ -123,7 +121,7 @@ export class CoalescePolicy extends PolicyBase<CoalesceEvents> {
     const f = new Flight(key, this.start());
     this.flights.set(key, f);
     this.running++;
-    invoke(fn, new Ctx(f.tok, attempt, key)).then(
+    invoke(fn, new Ctx(f, attempt, key)).then(
       (value) => this.settle(f, value, false),
       (error: unknown) => this.settle(f, error, true),
     );

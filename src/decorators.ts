@@ -114,7 +114,8 @@ export function usePolicy<Self = unknown>(
   checkKnown(P, o, KNOWN);
   optFn(P, 'key', o['key']);
   if (o['signal'] !== undefined) oneOf(P, 'signal', o['signal'], ['last']);
-  const wrapOptions = o as WrapOptions;
+  // Without options, wrap's plain path (no key, no signal handling).
+  const wrapOptions = Object.keys(o).length === 0 ? undefined : (o as WrapOptions);
 
   function decorate(method: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
     if (typeof method !== 'function') typeError(P, 'decorated member', 'a method', method);

@@ -55,11 +55,24 @@ class Entry {
   idleSince = 0;
   newer: Entry | undefined = undefined;
   older: Entry | undefined = undefined;
+  /** The end of each call through this key, made once per key (no closure per call). */
+  readonly ok: (value: unknown) => unknown;
+  readonly err: (error: unknown) => never;
   constructor(
     readonly key: string,
     readonly policy: Policy,
     readonly run: (<T>(fn: Fn<T>, ctx: Ctx) => Promise<T>) | undefined,
-  ) {}
+    done: (e: Entry) => void,
+  ) {
+    this.ok = (value) => {
+      done(this);
+      return value;
+    };
+    this.err = (error) => {
+      done(this);
+      throw error;
+    };
+  }
 }
 
 const POOL = describePolicy({ kind: 'policyPool', events: { overflow: 'warning', evicted: 'information' } });
@@ -152,18 +165,8 @@ export class PolicyPool<P extends Policy = Policy> extends PolicyBase<PolicyPool
       this.push(e);
     }
     e.active++;
-    const entry = e;
-    const p = this.own ? this.recorded(entry, fn, ctx) : this.through(entry, fn, ctx);
-    return p.then(
-      (value) => {
-        this.done(entry);
-        return value;
-      },
-      (error: unknown) => {
-        this.done(entry);
-        throw error;
-      },
-    );
+    const p = this.own ? this.recorded(e, fn, ctx) : this.through(e, fn, ctx);
+    return p.then(e.ok, e.err) as Promise<T>;
   }
 
   private through<T>(e: Entry, fn: Fn<T>, ctx: Ctx): Promise<T> {
@@ -189,6 +192,8 @@ export class PolicyPool<P extends Policy = Policy> extends PolicyBase<PolicyPool
     }
   }
 
+  private readonly doneFn = (e: Entry): void => this.done(e);
+
   private done(e: Entry): void {
     e.active--;
     e.touched = true;
@@ -207,7 +212,7 @@ export class PolicyPool<P extends Policy = Policy> extends PolicyBase<PolicyPool
     const l = this.listing;
     if (l !== undefined && l.get?.(policy.name) !== policy) l.add(policy);
     const run = (policy as unknown as Record<symbol, unknown>)[RUN];
-    const e = new Entry(key, policy, typeof run === 'function' ? (run as Entry['run']) : undefined);
+    const e = new Entry(key, policy, typeof run === 'function' ? (run as Entry['run']) : undefined, this.doneFn);
     // Make room first, so the new key is never the one evicted.
     if (this.entries.size >= this.maxKeys) this.shrink(this.maxKeys - 1);
     this.entries.set(key, e);
