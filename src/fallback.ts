@@ -164,5 +164,10 @@ export class FallbackPolicy<R = unknown> extends PolicyBase<FallbackEvents, R> {
  * ```
  */
 export function fallback<R>(valueOrHandler: R | FallbackHandler<R>, options?: FallbackOptions): FallbackPolicy<R> {
+  // `fallback()` would answer every failure with `undefined`, which is rarely meant; an explicit
+  // `fallback(undefined)` still does.
+  if (arguments.length === 0) {
+    throw new TypeError('fallback: expects the value or handler that answers a failure, got nothing (did you mean fallback(null)?)');
+  }
   return new FallbackPolicy<R>(valueOrHandler, options).adopt();
 }

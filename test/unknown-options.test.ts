@@ -90,6 +90,13 @@ describe('unknown options', () => {
     for (const [make, expected] of cases) expect(message(make)).toContain(expected);
   });
 
+  it('fallback() with nothing to answer is refused; fallback(undefined) is explicit', () => {
+    expect(() => (fallback as (...a: unknown[]) => unknown)()).toThrow(
+      new TypeError('fallback: expects the value or handler that answers a failure, got nothing (did you mean fallback(null)?)'),
+    );
+    expect(() => fallback(undefined)).not.toThrow();
+  });
+
   it('nested option objects are checked too', () => {
     expect(message(() => circuitBreaker({ window: { type: 'time', durationMS: 1000 } } as never))).toBe(
       'circuitBreaker: unknown window option "durationMS" (did you mean "durationMs"?)',
