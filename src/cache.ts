@@ -57,6 +57,13 @@ export interface CacheEvents {
 /**
  * Metrics of a cache: the common ones, plus `hits`, `misses` and `stale` answers since the
  * cache was created, and `size`.
+ *
+ * @example
+ * ```ts
+ * import { cache, type CacheMetrics } from 'breakwater';
+ * const m: CacheMetrics = cache({ ttlMs: 1000 }).metrics();
+ * const hitRate = m.hits / Math.max(1, m.hits + m.misses);
+ * ```
  */
 export interface CacheMetrics extends PolicyMetrics {
   hits: number;
