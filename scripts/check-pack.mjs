@@ -2,9 +2,9 @@
 // folder and used from an ESM consumer, a CommonJS consumer (both side by side, for the
 // dual-package hazard) and a TypeScript consumer type-checked against its .d.ts files.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const run = (cmd, args, cwd = root) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -19,6 +19,79 @@ function check(name, fn) {
     failed++;
     console.log(`  FAIL  ${name}\n${error.stdout ?? ''}${error.stderr ?? ''}${error.stdout || error.stderr ? '' : error.stack}`);
   }
+}
+
+// --- Internals in the public types ------------------------------------------------------------
+
+/** Built only by their factories, so exported as types only. */
+const POLICY_CLASSES = [
+  'TimeoutPolicy',
+  'FallbackPolicy',
+  'Pipeline',
+  'RetryPolicy',
+  'RetryBudget',
+  'HedgePolicy',
+  'CircuitBreakerPolicy',
+  'BulkheadPolicy',
+  'RateLimiterPolicy',
+  'AdaptiveLimitPolicy',
+  'ChaosPolicy',
+  'PolicyPool',
+];
+
+/** What must never appear in a .d.ts a user's compiler reads (comments are left out first). */
+const FORBIDDEN = [
+  [/^\s*(?:readonly\s+)?\[(?![A-Za-z_$][\w$]*\s+in\b)[A-Za-z_$][\w$.]*\]\s*[?:(<=]/m, 'a symbol-keyed member'],
+  [/\bunique symbol\b/, 'a unique symbol (a hook or brand key)'],
+  [/\bprotected\b/, 'protected state or methods'],
+  [/\badopt\s*\(/, 'adopt()'],
+  [/\bToken\b/, 'the internal Token'],
+  [/\b(?:Ctx|Outcome|CallObserver|RegistryTap)\b/, 'an internal hook type'],
+];
+/** Fields no class may show (the emitter's listener version, the bus's change flag). */
+const FORBIDDEN_CLASS_FIELDS = /^\s*(?:readonly\s+)?(version|changed)\s*[?:;=]/m;
+
+/**
+ * Walks every .d.ts reachable from the package's exports map (ESM and CommonJS) through its
+ * relative imports and re-exports, and fails naming each internal it finds.
+ */
+function internalsInTypes(pkgDir) {
+  const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
+  const queue = [];
+  const visit = (value) => {
+    if (typeof value === 'string') {
+      if (value.endsWith('.d.ts')) queue.push(join(pkgDir, value));
+    } else if (value !== null && typeof value === 'object') Object.values(value).forEach(visit);
+  };
+  visit(pkg.exports);
+  const seen = new Set();
+  const found = [];
+  while (queue.length > 0) {
+    const file = queue.pop();
+    if (seen.has(file)) continue;
+    seen.add(file);
+    if (!existsSync(file)) {
+      found.push(`${file}: missing`);
+      continue;
+    }
+    const text = readFileSync(file, 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/^\s*\/\/.*$/gm, '');
+    for (const m of text.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
+      queue.push(join(dirname(file), m[1].replace(/\.js$/, '.d.ts').replace(/\.cjs$/, '.d.cts').replace(/\.mjs$/, '.d.mts')));
+    }
+    const rel = file.slice(pkgDir.length + 1);
+    for (const [re, what] of FORBIDDEN) {
+      const m = re.exec(text);
+      if (m !== null) found.push(`${rel}: ${what}: ${m[0].trim()}`);
+    }
+    for (const body of text.matchAll(/declare (?:abstract )?class [^{]*\{([\s\S]*?)\n\}/g)) {
+      const m = FORBIDDEN_CLASS_FIELDS.exec(body[1]);
+      if (m !== null) found.push(`${rel}: a class field ${m[1]}`);
+    }
+  }
+  if (found.length > 0) throw new Error(`internals in the public types:\n  ${found.join('\n  ')}`);
+  return `${seen.size} declaration files reachable from the exports map, none shows an internal`;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'breakwater-pack-'));
@@ -54,6 +127,12 @@ if (foreign instanceof TimeoutError) throw new Error('expected two copies');
 if (!isBreakwaterError(foreign, 'ETIMEDOUT')) throw new Error('ESM guard missed a CJS error');
 if (!cjs.isBreakwaterError(new TimeoutError(1), 'ETIMEDOUT')) throw new Error('CJS guard missed an ESM error');
 if (isBreakwaterError(Object.assign(new Error('x'), { code: 'ETIMEDOUT' }))) throw new Error('foreign ETIMEDOUT taken for ours');
+// breakwater/fetch from the tarball: a 503 comes back as the Response once the pipeline gives up.
+const { resilientFetch, HttpStatusError } = await import('breakwater/fetch');
+const rfc = resilientFetch({ fetch: async () => new Response('busy', { status: 503 }), standard: { maxAttempts: 1 } });
+if ((await rfc('http://127.0.0.1:1/')).status !== 503) throw new Error('resilientFetch did not return the 503');
+rfc.dispose();
+if (!isBreakwaterError(new HttpStatusError(new Response(null, { status: 500 })), 'EHTTPSTATUS')) throw new Error('HttpStatusError is not ours');
 console.log('esm consumer ok');
 `,
   );
@@ -101,6 +180,23 @@ export const r: Promise<string> = t.execute(() => 'x');
     run(
       process.execPath,
       [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--typeRoots', join(root, 'node_modules/@types'), 'types.mts', 'types.cts'],
+      app,
+    ),
+  );
+  check('public types show no internals (hooks, tokens, version/changed, adopt, protected state)', () =>
+    internalsInTypes(join(app, 'node_modules', 'breakwater')),
+  );
+  check('policy classes are types only: the entry exports no class to build one with', () =>
+    run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import('breakwater');
+const classes = ${JSON.stringify(POLICY_CLASSES)}.filter((name) => name in m);
+if (classes.length > 0) throw new Error('exported as values: ' + classes.join(', '));
+console.log('${POLICY_CLASSES.length} policy classes, none exported as a value');`,
+      ],
       app,
     ),
   );

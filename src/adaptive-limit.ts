@@ -235,6 +235,7 @@ export class AdaptiveLimitPolicy extends PermitPolicy<AdaptiveLimitEvents> {
     if (this.events.has('limitChange')) this.events.emit('limitChange', { from, to: next });
   }
 
+  /** @internal */
   protected override addMetrics(m: PolicyMetrics): void {
     super.addMetrics(m);
     m.limit = this.permits;

@@ -45,7 +45,7 @@ class PermitWaiter extends Waiter {
   }
 }
 
-/** Validated queue options of a permit policy. @internal */
+/** Validated queue options of a permit policy. */
 export interface QueueSettings {
   readonly maxQueue: number;
   readonly queueTimeoutMs: number | undefined;
@@ -65,7 +65,7 @@ export function queueSettings(kind: string, o: Readonly<Record<string, unknown>>
  * caller meanwhile: an aborted caller or an outer aggressive timeout stops waiting for the work,
  * but the work still runs and still counts.
  *
- * @internal
+ * Not exported from the package (policies are built by their factories).
  */
 export abstract class PermitPolicy<E extends BulkheadEvents> extends PolicyBase<E> {
   /** Current number of permits; the adaptive limit moves it. @internal */
@@ -176,12 +176,13 @@ export abstract class PermitPolicy<E extends BulkheadEvents> extends PolicyBase<
     return Promise.reject(this.refusal(executing, queued));
   }
 
+  /** @internal */
   protected override addMetrics(m: PolicyMetrics): void {
     m.executing = this.running;
     m.queued = this.waiting.size;
   }
 
-  /** Rejects every waiter (their work never started) and clears the queue timer. */
+  /** Rejects every waiter (their work never started) and clears the queue timer. @internal */
   protected override onDispose(): void {
     this.waiting.rejectAll(disposedError(this));
   }

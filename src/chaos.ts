@@ -154,6 +154,7 @@ export class ChaosPolicy extends PolicyBase<ChaosEvents> {
     });
   }
 
+  /** @internal */
   protected override onDispose(): void {
     const error = disposedError(this);
     for (const d of this.delays) {

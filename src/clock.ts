@@ -34,6 +34,13 @@ const now: () => number =
   perf !== undefined && typeof perf.now === 'function' ? perf.now.bind(perf) : Date.now.bind(Date);
 
 /**
+ * A clock that runs in real time on this event loop can offer a coarse per-turn reading: today
+ * only {@link systemClock}, keyed by a module-private symbol so the public `Clock` type shows
+ * nothing. A wrapper around `systemClock` and any clock a user writes are read exactly.
+ */
+const TURN_TIME = Symbol('breakwater.turnTime');
+
+/**
  * The real clock: `performance.now()` for time, the global `setTimeout` for timers. Its timers
  * never keep a Node.js process alive (they are `unref`ed where the runtime supports it).
  *
@@ -45,6 +52,7 @@ const now: () => number =
  */
 export const systemClock: Clock = Object.freeze({
   now,
+  [TURN_TIME]: turnNow,
   setTimeout(fn: () => void, ms: number): unknown {
     const handle = globalThis.setTimeout(fn, ms) as unknown as MaybeUnref;
     // An unref'd timer is also cheaper to arm and clear in Node (no handle ref-count change).
@@ -63,31 +71,38 @@ export function isClock(value: unknown): value is Clock {
   return typeof c['now'] === 'function' && typeof c['setTimeout'] === 'function' && typeof c['clearTimeout'] === 'function';
 }
 
-// --- The turn clock: cheap time for metrics -------------------------------------------------
+// --- The end-of-turn queue ------------------------------------------------------------------
 
 /**
- * Runs `fn` at the end of the current event-loop turn (a macrotask: `setImmediate` where it
- * exists, else a `MessageChannel` message, else `setTimeout(fn, 0)`). Captured at load so fake
- * timers installed later by a test cannot stop it.
+ * Which primitive ends a turn here: `setImmediate` where it exists (Node, Bun, Deno), else a
+ * `MessageChannel` message (browsers, workers), else `setTimeout(fn, 0)`. Picked once at load, so
+ * fake timers a test installs later cannot stop the queue.
  *
  * @internal
  */
-export const scheduleEndOfTurn: (fn: () => void) => void = (() => {
-  const g = globalThis as { setImmediate?: (fn: () => void) => unknown; queueMicrotask?: unknown };
-  if (typeof g.setImmediate === 'function') {
-    const setImmediate = g.setImmediate;
+export const endOfTurnPrimitive: 'setImmediate' | 'MessageChannel' | 'setTimeout' = (() => {
+  const g = globalThis as { setImmediate?: unknown; MessageChannel?: unknown };
+  if (typeof g.setImmediate === 'function') return 'setImmediate';
+  if (typeof g.MessageChannel === 'function') return 'MessageChannel';
+  return 'setTimeout';
+})();
+
+/** Schedules one macrotask on the primitive above. */
+const scheduleMacrotask: (fn: () => void) => void = (() => {
+  if (endOfTurnPrimitive === 'setImmediate') {
+    const setImmediate = (globalThis as unknown as { setImmediate: (fn: () => void) => unknown }).setImmediate;
     return (fn: () => void) => void setImmediate(fn);
   }
-  if (typeof MessageChannel === 'function') {
+  if (endOfTurnPrimitive === 'MessageChannel') {
+    // One channel and one handler for the whole queue: each message runs the queue's flush,
+    // and the queue posts at most one message per turn (it keeps no callback of its own).
     const channel = new MessageChannel();
-    let pending: (() => void) | undefined;
-    channel.port1.onmessage = () => {
-      const fn = pending;
-      pending = undefined;
-      fn?.();
-    };
+    let run: () => void = () => {};
+    channel.port1.onmessage = () => run();
+    // Node's ports keep the process alive while they have a handler; the queue never should.
+    (channel.port1 as { unref?: () => void }).unref?.();
     return (fn: () => void) => {
-      pending = fn;
+      run = fn;
       channel.port2.postMessage(null);
     };
   }
@@ -95,33 +110,62 @@ export const scheduleEndOfTurn: (fn: () => void) => void = (() => {
   return (fn: () => void) => void setTimeout(fn, 0);
 })();
 
-let turnTime = 0;
-let turnValid = false;
-const endOfTurnHooks: Array<() => void> = [];
-const endTurn = (): void => {
-  turnValid = false;
-  if (endOfTurnHooks.length === 0) return;
-  for (const fn of endOfTurnHooks.splice(0)) fn();
+// The callbacks waiting for the end of this turn, and the spare array the last flush emptied:
+// two arrays swapped, so a flush allocates nothing.
+let pending: Array<() => void> = [];
+let spare: Array<() => void> = [];
+let flushScheduled = false;
+
+const flush = (): void => {
+  flushScheduled = false;
+  const run = pending;
+  pending = spare;
+  // A callback that queues another one (for the end of the next turn) lands in `pending`, which
+  // schedules a new flush: nothing queued is ever dropped or run twice.
+  for (let i = 0; i < run.length; i++) {
+    const fn = run[i] as () => void;
+    try {
+      fn();
+    } catch (error) {
+      // Callbacks are the library's own and do not throw; if one does, the others still run
+      // and the error surfaces as an uncaught one, not silently.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+  run.length = 0;
+  spare = run;
 };
 
 /**
- * Runs `fn` when the time {@link turnNow} returned in this turn is forgotten, at the end of the
- * turn: a policy drops what it cached for the turn (the breaker's handlers of the turn's calls).
- * Call it right after `turnNow()`, which makes sure the end of the turn is scheduled. `fn` must
- * not throw.
+ * Runs `fn` once at the end of the current event-loop turn. Any number of callbacks share one
+ * macrotask per turn, in the order they were queued; a callback queued during the flush runs at
+ * the end of the next turn. `fn` must not throw.
  *
  * @internal
  */
 export function atEndOfTurn(fn: () => void): void {
-  endOfTurnHooks.push(fn);
+  pending.push(fn);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  scheduleMacrotask(flush);
 }
+
+// --- Two times: the policy's clock, and a coarse per-turn time for metrics ------------------
+
+let turnTime = 0;
+let turnValid = false;
+const endTurn = (): void => {
+  turnValid = false;
+};
 
 /**
  * The system clock read at most once per event-loop turn, as libuv's loop time and nginx's
- * cached time are: the first read in a turn reads `performance.now()` and schedules one
- * macrotask to forget it; every other read in that turn is a variable load. Metrics use it so
- * recording costs no clock read per call: a call that starts and ends in the same turn (work
- * that never waits for I/O or a timer) measures 0 ms.
+ * cached time are: the first read in a turn reads `performance.now()` and queues the end of the
+ * turn to forget it; every other read in that turn is a variable load. For metrics alone (a
+ * latency measured with it is within one turn of the true duration; a call that starts and ends
+ * in one turn measures 0 ms). Deadlines, breaker windows and hedge delays read `clock.now()`.
  *
  * @internal
  */
@@ -129,18 +173,29 @@ export function turnNow(): number {
   if (turnValid) return turnTime;
   turnTime = now();
   turnValid = true;
-  scheduleEndOfTurn(endTurn);
+  atEndOfTurn(endTurn);
   return turnTime;
 }
 
 /**
- * The time source for a policy's metrics: the turn clock for {@link systemClock}, the clock
- * itself otherwise (a `ManualClock` in tests stays exact).
+ * The coarse per-turn time a clock offers, or `undefined` for a clock that must be read exactly
+ * (a `ManualClock`, any custom clock). Its presence also says the clock's timers are the event
+ * loop's, so work may be batched to the end of the turn (the deadline queue's deferred clear).
+ *
+ * @internal
+ */
+export function turnTimeOf(clock: Clock): (() => number) | undefined {
+  return (clock as { [TURN_TIME]?: () => number })[TURN_TIME];
+}
+
+/**
+ * The time source for a policy's metrics: the clock's coarse per-turn time if it has one, the
+ * clock itself otherwise (a `ManualClock` in tests stays exact).
  *
  * @internal
  */
 export function metricsTime(clock: Clock): () => number {
-  return clock === systemClock ? turnNow : () => clock.now();
+  return turnTimeOf(clock) ?? (() => clock.now());
 }
 
 /**

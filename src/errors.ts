@@ -28,7 +28,8 @@ export type BreakwaterErrorCode =
   | 'ETIMEDOUT'
   | 'EBULKHEADFULL'
   | 'ERATELIMITED'
-  | 'EDISPOSED';
+  | 'EDISPOSED'
+  | 'EHTTPSTATUS';
 
 /**
  * Base class of every error breakwater raises. Check for it with {@link isBreakwaterError},
@@ -43,6 +44,7 @@ export type BreakwaterErrorCode =
 export abstract class BreakwaterError extends Error {
   /** Stable machine-readable code, e.g. `ETIMEDOUT`. */
   abstract readonly code: BreakwaterErrorCode;
+  /** @internal The brand {@link isBreakwaterError} reads, shared by every copy of the package. */
   declare readonly [BRAND]: true;
 }
 Object.defineProperty(BreakwaterError.prototype, BRAND, { value: true });

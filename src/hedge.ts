@@ -9,10 +9,10 @@ import { Ctx, type Fn, invoke, RUN } from './internal/run.js';
 import type { CommonOptions } from './contract.js';
 import { PolicyBase, disposedError } from './policy-base.js';
 import { callerAborted, type Subscription, Token } from './internal/token.js';
+import { isNonIdempotentOutcome, markOutcome, tokenMarked } from './idempotency.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
 import { type Deadline, DeadlineQueue } from './internal/deadline-queue.js';
-import { metricsTime } from './clock.js';
 import { num, optionsObject, rangeError, typeError } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
 
@@ -76,6 +76,10 @@ class Run<T> implements Deadline {
   /** Attempts started and not yet settled. */
   pending = 0;
   done = false;
+  /** The call's context when it has no token: what the attempts' tokens derive from. */
+  root: object | undefined = undefined;
+  /** An attempt was marked non-idempotent (see `markNonIdempotent`): no further attempt starts. */
+  once = false;
   /** Tokens of unsettled attempts: the first, then the hedges (settled ones are `undefined`). */
   first: Token | undefined = undefined;
   more: Array<Token | undefined> | undefined = undefined;
@@ -114,8 +118,6 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
    * deadlines come in call order, so a call costs no `setTimeout`/`clearTimeout` of its own.
    */
   private readonly waiting: DeadlineQueue<Run<unknown>>;
-  /** Time for deadlines: with systemClock the turn's time, as Node's `setTimeout` uses. */
-  private readonly time: () => number;
 
   /** @internal Use {@link hedge}. */
   constructor(options: HedgeOptions) {
@@ -136,7 +138,6 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     this.maxHedges = maxHedges;
     this.attempts = 1 + maxHedges;
     this.budget = budget;
-    this.time = metricsTime(this.clock);
     this.waiting = new DeadlineQueue<Run<unknown>>(this.clock, (run) => {
       if (!run.done) this.launch(run);
     });
@@ -152,6 +153,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
       run.resolve = resolve;
       run.reject = reject;
     });
+    if (parent === undefined) run.root = ctx;
     this.budget?.recordAttempt();
     // Any abort of the call's token (the caller, an outer timeout or hedge) ends the call at once;
     // each attempt's child token aborts with it.
@@ -167,7 +169,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
   private launch<T>(run: Run<T>): boolean {
     const n = run.n + 1;
     if (n > 1) {
-      if (this.disposed) return false;
+      if (this.disposed || this.onceMarked(run)) return false;
       if (this.budget !== undefined && !this.budget.tryRetry()) {
         if (this.events.has('budgetExhausted')) this.events.emit('budgetExhausted', { attempt: n });
         return false;
@@ -187,6 +189,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     run.n = n;
     run.pending++;
     const tok = Token.child(run.parent);
+    if (run.root !== undefined) tok.parent = run.root;
     if (n === 1) run.first = tok;
     else (run.more ??= []).push(tok);
     void invoke(run.fn, new Ctx(tok, n, run.key)).then(
@@ -196,9 +199,16 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     if (delay === 0) {
       if (!run.done) this.launch(run);
     } else if (delay !== Infinity && !run.done) {
-      this.waiting.push(run as Run<unknown>, this.time() + delay);
+      this.waiting.push(run as Run<unknown>, this.clock.now() + delay);
     }
     return true;
+  }
+
+  /** True once any attempt of `run` was marked non-idempotent, running or settled. */
+  private onceMarked<T>(run: Run<T>): boolean {
+    if (run.once) return true;
+    if (tokenMarked(run.first) || run.more?.some(tokenMarked) === true) run.once = true;
+    return run.once;
   }
 
   private delayFor(attempt: number): number {
@@ -231,6 +241,8 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
       this.finish(run, !threw, outcome, tok);
       return;
     }
+    if (!run.once && (tokenMarked(tok) || isNonIdempotentOutcome(outcome))) run.once = true;
+    if (run.once) markOutcome(outcome);
     if (run.n < this.attempts) {
       // A failure starts the next attempt at once; its wait for the delay ends.
       this.waiting.remove(run as Run<unknown>);

@@ -52,11 +52,14 @@ export {
 export type { BreakwaterErrorCode, ErrorForCode } from './errors.js';
 
 // Policies
-export { timeout, TimeoutPolicy } from './timeout.js';
+export { timeout } from './timeout.js';
+export type { TimeoutPolicy } from './timeout.js';
 export type { TimeoutOptions, TimeoutStrategy, TimeoutEvents } from './timeout.js';
-export { fallback, FallbackPolicy } from './fallback.js';
+export { fallback } from './fallback.js';
+export type { FallbackPolicy } from './fallback.js';
 export type { FallbackOptions, FallbackHandler, FallbackContext, FallbackEvents } from './fallback.js';
-export { pipeline, Pipeline } from './pipeline.js';
+export { pipeline } from './pipeline.js';
+export type { Pipeline } from './pipeline.js';
 export type { PipelineOptions, PipelineEvents, PipelineMemberEvent } from './pipeline.js';
 
 // Schedules
@@ -64,15 +67,20 @@ export { backoff, isBackoff } from './backoff.js';
 export type { Backoff, BackoffIterator, Jitter, ExponentialBackoffOptions, LinearBackoffOptions } from './backoff.js';
 
 // Retry and hedging
-export { retry, RetryPolicy } from './retry.js';
+export { retry } from './retry.js';
+export type { RetryPolicy } from './retry.js';
 export type { RetryOptions, RetryEvents } from './retry.js';
-export { retryBudget, RetryBudget } from './retry-budget.js';
+export { retryBudget } from './retry-budget.js';
+export type { RetryBudget } from './retry-budget.js';
 export type { RetryBudgetOptions } from './retry-budget.js';
-export { hedge, HedgePolicy } from './hedge.js';
+export { hedge } from './hedge.js';
+export type { HedgePolicy } from './hedge.js';
 export type { HedgeOptions, HedgeEvents } from './hedge.js';
+export { markNonIdempotent } from './idempotency.js';
 
 // Circuit breaker
-export { circuitBreaker, CircuitBreakerPolicy } from './circuit-breaker/index.js';
+export { circuitBreaker } from './circuit-breaker/index.js';
+export type { CircuitBreakerPolicy } from './circuit-breaker/index.js';
 export type {
   CircuitBreakerOptions,
   CircuitBreakerEvents,
@@ -87,21 +95,28 @@ export type {
 export type { CircuitStore, CircuitStoreBreaker, CircuitStoreSession, SharedBreakerConfig } from './circuit-breaker/store.js';
 
 // Limits and chaos
-export { bulkhead, BulkheadPolicy } from './bulkhead.js';
+export { bulkhead } from './bulkhead.js';
+export type { BulkheadPolicy } from './bulkhead.js';
 export type { BulkheadOptions, BulkheadEvents, BulkheadRejectedEvent } from './bulkhead.js';
-export { rateLimiter, RateLimiterPolicy } from './rate-limiter.js';
+export { rateLimiter } from './rate-limiter.js';
+export type { RateLimiterPolicy } from './rate-limiter.js';
 export type { RateLimiterOptions, TokenBucketOptions, SlidingWindowOptions, RateLimiterEvents } from './rate-limiter.js';
-export { adaptiveLimit, AdaptiveLimitPolicy } from './adaptive-limit.js';
+export { adaptiveLimit } from './adaptive-limit.js';
+export type { AdaptiveLimitPolicy } from './adaptive-limit.js';
 export type { AdaptiveLimitOptions, AdaptiveAlgorithm, AdaptiveWindowOptions, AdaptiveLimitEvents } from './adaptive-limit.js';
-export { chaos, ChaosPolicy } from './chaos.js';
+export { chaos } from './chaos.js';
+export type { ChaosPolicy } from './chaos.js';
 export type { ChaosOptions, ChaosFault, ChaosEvents } from './chaos.js';
 
 // Service clients
-export { policyPool, PolicyPool } from './policy-pool.js';
+export { policyPool } from './policy-pool.js';
+export type { PolicyPool } from './policy-pool.js';
 export type { PolicyPoolOptions, PolicyPoolEvents } from './policy-pool.js';
-export { coalesce, CoalescePolicy } from './coalesce.js';
+export { coalesce } from './coalesce.js';
+export type { CoalescePolicy } from './coalesce.js';
 export type { CoalesceOptions, CoalesceEvents } from './coalesce.js';
-export { cache, CachePolicy } from './cache.js';
+export { cache } from './cache.js';
+export type { CachePolicy } from './cache.js';
 export type { CacheOptions, CacheEvents, CacheMetrics } from './cache.js';
 export { usePolicy } from './decorators.js';
 export type { UsePolicyOptions, PolicyDecorator } from './decorators.js';

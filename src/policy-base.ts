@@ -55,7 +55,7 @@ const EMPTY_LATENCY: LatencySummary = Object.freeze({
  * The shared skeleton: option handling common to every policy, the caller's signal, `wrap`,
  * metrics and disposal. A policy implements `[RUN]`.
  *
- * @internal
+ * Not exported from the package (policies are built by their factories).
  */
 export abstract class PolicyBase<E extends object, W = never> implements Policy<E, W> {
   /** Type-only: see {@link Policy}. */

@@ -262,10 +262,12 @@ export class RateLimiterPolicy extends PolicyBase<RateLimiterEvents> {
     }
   };
 
+  /** @internal */
   protected override addMetrics(m: PolicyMetrics): void {
     m.queued = this.waiting.size;
   }
 
+  /** @internal */
   protected override onDispose(): void {
     this.waiting.rejectAll(disposedError(this));
   }

@@ -10,6 +10,7 @@ import { Ctx, type Fn, RUN, invoke } from './internal/run.js';
 import type { CommonOptions } from './contract.js';
 import { PolicyBase, disposedError } from './policy-base.js';
 import { callerAborted, type Token } from './internal/token.js';
+import { mayRepeat } from './idempotency.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
 import { num, optionsObject, show, typeError } from './validate.js';
@@ -148,11 +149,12 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     this.budget?.recordAttempt();
     const tok = ctx.tok;
     const key = ctx.key;
-    return invoke(fn, ctx.attempt === 1 ? ctx : new Ctx(tok, 1, key)).then(
-      (value) => this.firstValue(fn, tok, started, t0, value, key),
+    const first = ctx.attempt === 1 ? ctx : new Ctx(tok, 1, key);
+    return invoke(fn, first).then(
+      (value) => this.firstValue(fn, tok, started, t0, value, key, first),
       (error: unknown) => {
         this.settleError(tok, started, error);
-        return this.retrying(fn, tok, started, t0, 1, 'error', error, key);
+        return this.retrying(fn, tok, started, t0, 1, 'error', error, key, first);
       },
     );
   }
@@ -165,6 +167,7 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     t0: number,
     value: T,
     key: string | undefined,
+    first: Ctx,
   ): T | Promise<T> {
     if (!handlesResult(this.classify, value)) {
       this.record(SUCCESSES, started);
@@ -172,7 +175,7 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
       return value;
     }
     if (this.stopsOnResult(tok, started)) return value;
-    return this.retrying(fn, tok, started, t0, 1, 'result', value, key);
+    return this.retrying(fn, tok, started, t0, 1, 'result', value, key, first);
   }
 
   /** Retries after the handled failure `outcome` of `attempt`, until an outcome stands. */
@@ -185,10 +188,12 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     key: 'error' | 'result',
     outcome: unknown,
     callKey: string | undefined,
+    /** The context of the attempt that failed: a non-idempotent one is not repeated. */
+    ctx: Ctx,
   ): Promise<T> {
     const it = this.backoff.start();
     for (;;) {
-      const delay = this.decide(attempt, it, t0, key, outcome);
+      const delay = mayRepeat(ctx, outcome) ? this.decide(attempt, it, t0, key, outcome) : undefined;
       if (delay === undefined) {
         this.giveUp(attempt, started, key, outcome);
         if (key === 'error') throw outcome;
@@ -198,7 +203,7 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
       attempt++;
       let value: T;
       try {
-        value = await fn(new Ctx(tok, attempt, callKey));
+        value = await fn((ctx = new Ctx(tok, attempt, callKey)));
       } catch (error) {
         this.settleError(tok, started, error);
         key = 'error';

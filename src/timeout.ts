@@ -10,6 +10,7 @@ import type { CommonOptions } from './contract.js';
 import { type SettlementSink, SETTLES, rejectThrough } from './internal/settle.js';
 import { PolicyBase, disposedError } from './policy-base.js';
 import { callerAborted, type Subscription, Token } from './internal/token.js';
+import { markOutcome, tokenMarked } from './idempotency.js';
 import { FAILURES, SUCCESSES, TIMEOUTS } from './metrics/rolling-window.js';
 import { num, oneOf, optionsObject } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
@@ -119,8 +120,7 @@ const TIMEOUT = describePolicy({ kind: 'timeout', events: { timeout: 'error' } }
  * One clock timer serves all of a policy's calls in flight (a {@link DeadlineQueue}): every call
  * has the same duration, so deadlines arrive in call order, and the timer is armed for the
  * earliest only. With `systemClock` it is cleared at the end of the event-loop turn in which the
- * last call settled, and deadlines count from the turn's time, as Node's own `setTimeout` counts
- * from its loop time; with any other clock both are exact.
+ * last call settled (with any other clock at once). Deadlines always count from `clock.now()`.
  *
  * @example
  * ```ts
@@ -134,6 +134,7 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   readonly durationMs: number;
   readonly strategy: TimeoutStrategy;
   private readonly deadlines: DeadlineQueue<Call>;
+  /** Time for metrics alone (see `metricsTime`). */
   private readonly time: () => number;
 
   /** @internal Use {@link timeout}. */
@@ -158,13 +159,14 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
       const error = disposedError(this);
       return Promise.reject(outcome === undefined ? error : rejectThrough(outcome, error));
     }
-    // One read serves the deadline and metrics (with systemClock, the turn's time: see `turnNow`).
-    const now = this.time();
-    const started = this.window === undefined ? 0 : now;
+    // The deadline counts from the policy's clock; metrics from their own, coarser time.
+    const started = this.window === undefined ? 0 : this.time();
     const call = new Call(ctx.tok, started, outcome);
+    // Without a token, the call derives from the context (see `markNonIdempotent`).
+    if (ctx.tok === undefined) call.parent = ctx;
     // The resolvers land on the call itself: no executor closure per call.
     const promise = promiseFor<T>(call);
-    this.deadlines.push(call, now + this.durationMs);
+    this.deadlines.push(call, this.clock.now() + this.durationMs);
     if (ctx.tok !== undefined) {
       // The caller's abort ends the call at once (the policies outside must not wait for an
       // `fn` that may never settle). It counts as neither outcome.
@@ -199,6 +201,8 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   private deadline(call: Call): void {
     const ms = this.durationMs;
     const error = (call.timedOut = new TimeoutError(ms));
+    // The work may have reached the server: a non-idempotent attempt's timeout is not repeated.
+    if (tokenMarked(call)) markOutcome(error);
     this.count(TIMEOUTS);
     if (this.events.has('timeout')) this.events.emit('timeout', { timeoutMs: ms });
     if (this.strategy === 'aggressive') {
@@ -218,7 +222,7 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     this.deadlines.remove(call);
   }
 
-  /** Ends every call in flight: the timer is cleared, their signals abort, they reject. */
+  /** Ends every call in flight: the timer is cleared, their signals abort, they reject. @internal */
   protected override onDispose(): void {
     const error = disposedError(this);
     for (const call of this.deadlines.clear()) {

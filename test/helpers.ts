@@ -32,3 +32,24 @@ export function gate<T = string>(): { promise: Promise<T>; resolve: (v: T) => vo
   });
   return { promise, resolve, reject };
 }
+
+/**
+ * Ends the current event-loop turn: resolves after one macrotask hop on whichever primitive the
+ * runtime has (`setImmediate`, else a `MessageChannel` message, else `setTimeout(0)`), the same
+ * order of preference as the package's end-of-turn queue, so work the package queued for the end
+ * of this turn has run. No timer when `setImmediate` exists, never a real sleep.
+ */
+export function nextTurn(): Promise<void> {
+  const g = globalThis as { setImmediate?: (fn: () => void) => unknown };
+  return new Promise<void>((resolve) => {
+    if (typeof g.setImmediate === 'function') g.setImmediate(resolve);
+    else if (typeof MessageChannel === 'function') {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(null);
+    } else setTimeout(resolve, 0);
+  });
+}

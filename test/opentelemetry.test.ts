@@ -8,6 +8,7 @@ import {
   type Histogram,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
+import { metrics } from '@opentelemetry/api';
 import { instrumentOpenTelemetry, ATTR } from '../src/opentelemetry/index.js';
 import { createRegistry } from '../src/registry/index.js';
 import { bulkhead } from '../src/bulkhead.js';
@@ -139,10 +140,27 @@ describe('instrumentOpenTelemetry', () => {
     expect(get('breakwater.policy.state')?.dataPoints ?? []).toEqual([]);
   });
 
-  it('uses the global meter provider by default', () => {
-    const registry = createRegistry();
-    const handle = instrumentOpenTelemetry(registry);
-    handle.stop();
+  it('uses the global meter provider by default', async () => {
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+    const provider = new MeterProvider({ readers: [reader] });
+    expect(metrics.setGlobalMeterProvider(provider)).toBe(true);
+    cleanups.push(async () => {
+      metrics.disable();
+      await provider.shutdown();
+    });
+    const registry = createRegistry({ clock: new ManualClock() });
+    const handle = instrumentOpenTelemetry(registry); // no meter: the global provider's
+    cleanups.push(handle.stop);
+    const bh = bulkhead({ name: 'bh', maxConcurrent: 3, registry });
+    const gate = new Promise<void>(() => {});
+    void bh.execute(() => gate);
+    await reader.forceFlush();
+    const scopes = exporter.getMetrics().flatMap((rm) => rm.scopeMetrics);
+    const scope = scopes.find((s) => s.scope.name === 'breakwater');
+    expect(scope, 'no metrics under the meter "breakwater" of the global provider').toBeDefined();
+    const executing = scope?.metrics.find((m) => m.descriptor.name === 'breakwater.policy.executing');
+    expect(point<number>(executing, { [ATTR.policyName]: 'bh' })?.value).toBe(1);
   });
 
   it('validates its arguments', () => {

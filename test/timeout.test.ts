@@ -1,6 +1,7 @@
 import { describe, it, expect, vi } from 'vitest';
 import { timeout, TimeoutError, isBreakwaterError, pipeline, fallback } from '../src/index.js';
 import { ManualClock } from '../src/testing/index.js';
+import { nextTurn } from './helpers.js';
 
 const never = () => new Promise<never>(() => {});
 
@@ -292,7 +293,7 @@ describe('timeout: one timer for all calls in flight', () => {
     for (let i = 0; i < 100; i++) await t.execute(() => i);
     expect(set).toHaveBeenCalledTimes(1); // one timer for the whole run of fast calls
     expect(clear).not.toHaveBeenCalled();
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     expect(clear).toHaveBeenCalledTimes(1);
     set.mockRestore();
     clear.mockRestore();

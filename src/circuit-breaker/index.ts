@@ -13,7 +13,7 @@ import { OBSERVE, type SettlementSink } from '../internal/settle.js';
 import type { PolicyMetrics } from '../contract.js';
 import { disposedError } from '../policy-base.js';
 import { type Token, callerAborted } from '../internal/token.js';
-import { atEndOfTurn, metricsTime, systemClock, turnNow } from '../clock.js';
+import { atEndOfTurn, metricsTime, turnNow, turnTimeOf } from '../clock.js';
 import { optionsObject } from '../validate.js';
 import { describePolicy } from '../internal/descriptor.js';
 import { PolicyBase } from '../policy-base.js';
@@ -100,7 +100,7 @@ export class CircuitBreakerPolicy extends PolicyBase<CircuitBreakerEvents> {
   private readonly forgetTurn = (): void => {
     this.turnHandlers = undefined;
   };
-  /** Time for metrics is the turn clock: the clock is systemClock. */
+  /** Time for metrics is the turn clock (the clock offers it: systemClock). */
   private readonly turnClock: boolean;
   /** {@link listening}'s answer, and the emitter's listener version it was read at. */
   private outcomeListeners = false;
@@ -115,7 +115,7 @@ export class CircuitBreakerPolicy extends PolicyBase<CircuitBreakerEvents> {
     this.m = new BreakerMachine(o, this.clock, this.name, this.transitioned, o.store?.attach(this.storeView()));
     this.exact = o.slowMs !== Infinity;
     this.cheapNow = metricsTime(this.clock);
-    this.turnClock = this.clock === systemClock;
+    this.turnClock = turnTimeOf(this.clock) === turnNow;
   }
 
   /**
@@ -403,13 +403,12 @@ export class CircuitBreakerPolicy extends PolicyBase<CircuitBreakerEvents> {
     // The rare verdicts have their own method, so this hot one stays small enough for the JIT to
     // inline what it calls.
     if (verdict === ABORTED || verdict === LOCAL) return this.uncounted(verdict, gen, started, what);
-    // One end-time read serves the window, the slow check, metrics and events. Slow calls need
-    // exact durations and read the policy's own clock. The time window places outcomes in
-    // buckets of `durationMs / buckets` (a second by default): the turn clock's precision — the
-    // time at the start of the event-loop turn, as Node's own timers use — is ample there, as
-    // for metrics and events (and any clock but systemClock is read exactly anyway).
+    // Slow calls need exact durations: one read of the policy's own clock serves the slow check,
+    // the window, metrics and events. Otherwise metrics and events make do with the coarse turn
+    // time (a latency within one event-loop turn of the true one), and a time window, which
+    // places outcomes by time, reads the policy's clock itself below.
     const timed = started === started;
-    const now = this.exact ? this.clock.now() : timed || this.m.health.needsClock ? this.cheapNow() : NaN;
+    const now = this.exact ? this.clock.now() : timed ? this.cheapNow() : NaN;
     const durationMs = timed ? now - started : 0;
     const slow = durationMs >= this.o.slowMs;
     if (this.window !== undefined) this.recordRan(what, started, now, slow);
@@ -417,7 +416,8 @@ export class CircuitBreakerPolicy extends PolicyBase<CircuitBreakerEvents> {
     // An untimed call had no listener when it started: it has no duration to report.
     if (timed && this.listening()) this.emitOutcome(failure, durationMs, slow, what, detail);
     // A call admitted under an older generation (another state, or before a reset) never decides.
-    if (!this.disposed) this.m.record(gen, failure, slow, now);
+    // A time window places the outcome by the policy's clock: exact `now`, or NaN to read it.
+    if (!this.disposed) this.m.record(gen, failure, slow, this.exact ? now : NaN);
   }
 
   /** Metrics of a call that ran: its outcome and latency, and whether it was slow. */

@@ -77,7 +77,7 @@ export type TransitionListener = (from: number, to: number, at: number) => void;
 /**
  * The state machine a {@link CircuitBreakerPolicy} owns.
  *
- * @internal
+ * Not exported from the package (the breaker is built by `circuitBreaker()`).
  */
 export class BreakerMachine {
   readonly health: HealthWindow;
@@ -147,12 +147,13 @@ export class BreakerMachine {
 
   /**
    * The verdict on a call admitted under generation `gen` that ran: a failure (or not), slow
-   * (or not), ended at `now`. A call of an older generation never decides.
+   * (or not), ended at `now` by the clock (`NaN`: not read; a time window reads it then). A call
+   * of an older generation never decides.
    */
   record(gen: number, failure: boolean, slow: boolean, now: number): void {
     if (gen !== this.gen || this.disposed) return;
     if (this.st === CLOSED) {
-      if (this.health.record(failure, slow, now)) this.toOpen();
+      if (this.health.record(failure, slow, now === now || !this.health.needsClock ? now : this.clock.now())) this.toOpen();
     } else if (this.st === HALF_OPEN) {
       if (failure) this.toOpen();
       else this.trialEnded(slow, false);

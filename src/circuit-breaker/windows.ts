@@ -7,7 +7,7 @@
  * - time: buckets by the clock with running totals, rotated lazily by elapsed time (never per
  *   call), so failures older than `durationMs` are forgotten, also after hours of idle time.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 import type { WindowSnapshot } from './state.js';
@@ -61,7 +61,7 @@ function trips(calls: number, failures: number, slows: number, rule: RateRule, m
   return failures / calls >= rule.failureRate || slows / calls >= rule.slowRate;
 }
 
-/** Opens after `failures` handled failures in a row; rates and slow calls play no part. */
+/** Opens after `failures` handled failures in a row; rates and slow calls play no part. @internal */
 export class ConsecutiveWindow implements HealthWindow {
   readonly type = 'consecutive';
   readonly needsClock = false;
@@ -89,7 +89,7 @@ export class ConsecutiveWindow implements HealthWindow {
   }
 }
 
-/** A ring of the last `size` outcomes (bit 1: failure, bit 2: slow) with running totals. */
+/** A ring of the last `size` outcomes (bit 1: failure, bit 2: slow) with running totals. @internal */
 export class CountWindow implements HealthWindow {
   readonly type = 'count';
   readonly needsClock = false;
@@ -155,6 +155,8 @@ export class CountWindow implements HealthWindow {
  * Time `now` falls in bucket `floor(now / bucketMs)`. Moving to a newer bucket subtracts the
  * slots that leave the window from the totals; a gap of a whole window or more clears them all,
  * so the cost of rotation is bounded by `buckets` and paid once per bucket of elapsed time.
+ *
+ * @internal
  */
 export class TimeWindow implements HealthWindow {
   readonly type = 'time';

@@ -8,14 +8,15 @@
  * correct (if slower) for durations that vary. Removal is O(1).
  *
  * When the list empties the timer is cleared: at once with a `ManualClock` or any custom clock
- * (tests see exact timers), at the end of the event-loop turn with `systemClock`, so a run of fast
+ * (tests see exact timers), at the end of the event-loop turn with `systemClock` (through the
+ * shared end-of-turn queue of clock.ts), so a run of fast
  * calls in one turn arms one timer instead of one each. The timer is re-armed for the new head
  * when it fires.
  *
  * @internal
  * @module
  */
-import { type Clock, scheduleEndOfTurn, systemClock } from '../clock.js';
+import { type Clock, atEndOfTurn, turnTimeOf } from '../clock.js';
 
 /** A node of a {@link DeadlineQueue}: the fields the queue keeps on the waiting object itself. */
 export interface Deadline {
@@ -46,7 +47,8 @@ export class DeadlineQueue<N extends Deadline> {
     /** Called once for each node whose deadline has come, after it left the queue. */
     private readonly expire: (node: N) => void,
   ) {
-    this.defer = clock === systemClock;
+    // A clock on the event loop's own timers: clearing can wait for the end of the turn.
+    this.defer = turnTimeOf(clock) !== undefined;
   }
 
   /** True when no node waits. */
@@ -94,7 +96,7 @@ export class DeadlineQueue<N extends Deadline> {
     if (!this.defer) this.stop();
     else if (!this.clearPending) {
       this.clearPending = true;
-      scheduleEndOfTurn(this.endOfTurn);
+      atEndOfTurn(this.endOfTurn);
     }
   }
 

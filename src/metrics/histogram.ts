@@ -5,7 +5,7 @@
  * Policies record into it through a rolling window; nothing here reads a clock or allocates per
  * call.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 
@@ -13,7 +13,7 @@
  * Latency statistics in milliseconds, as reported by {@link LatencyHistogram.summary}. Every field
  * is 0 when nothing was recorded.
  *
- * @internal
+ * Public through `PolicyMetrics.latencyMs`.
  * @example
  * ```ts
  * import { LatencyHistogram, type LatencySummary } from './metrics/histogram.js';

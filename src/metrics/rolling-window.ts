@@ -2,7 +2,7 @@
  * Per-policy counters and latencies over a rolling time window, split into buckets that rotate by
  * time. The caller passes `now` (from its injected `Clock`); this module never reads a clock.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 
@@ -27,7 +27,7 @@ export const SLOW_CALLS = 7;
 /**
  * Number of counters (the length of {@link WindowSnapshot.counts}).
  *
- * @internal
+ * Internal: not exported from the package.
  * @example
  * ```ts
  * import { RollingWindow, FAILURES, COUNTERS } from './metrics/rolling-window.js';

@@ -16,7 +16,17 @@ import { bounded, type Commands, commandsFor, type RedisClient, type Subscriber 
 import { BREAKER } from './scripts.js';
 
 const P = 'redisCircuitStore';
-/** Flushes kept while Redis cannot be reached; the oldest go first past this (see docs/redis.md). */
+/**
+ * How many unflushed batches of outcomes a breaker keeps while Redis cannot be reached; past it
+ * the oldest are dropped. In practice an outage holds one or two (no new command is sent while
+ * the last one is still queued in the client).
+ *
+ * @example
+ * ```ts
+ * import { MAX_PENDING_BATCHES } from 'breakwater/redis';
+ * console.log(`up to ${MAX_PENDING_BATCHES} flushes are kept through an outage`);
+ * ```
+ */
 export const MAX_PENDING_BATCHES = 1000;
 
 /**

@@ -18,7 +18,15 @@ import { bounded, type Commands, commandsFor, type RedisClient } from './client.
 import { SLIDING_WINDOW, TOKEN_BUCKET } from './scripts.js';
 
 const P = 'redisRateLimiter';
-/** `retryAfterMs` of a call refused because Redis is down and `whenDown` is `'deny'`. */
+/**
+ * `retryAfterMs` of a call refused because Redis is unreachable and `whenDown` is `'deny'`.
+ *
+ * @example
+ * ```ts
+ * import { DENIED_WHEN_DOWN_RETRY_MS } from 'breakwater/redis';
+ * console.log(`refused while Redis is down: retry after ${DENIED_WHEN_DOWN_RETRY_MS} ms`);
+ * ```
+ */
 export const DENIED_WHEN_DOWN_RETRY_MS = 1000;
 const KNOWN = [
   'client', 'name', 'algorithm', 'capacity', 'refillPerSecond', 'limit', 'windowMs', 'maxWaitMs',

@@ -4,9 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { circuitBreaker } from '../../src/circuit-breaker/index.js';
 import { pipeline, timeout } from '../../src/index.js';
-
-/** Ends the current event-loop turn (a macrotask hop; no timer, no real sleep). */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+import { nextTurn } from '../helpers.js';
 
 /** Burns CPU until the clock has moved `ms` past `from`: time passes inside one turn. */
 function spinUntil(from: number, ms: number): void {

@@ -154,6 +154,29 @@ describe('the dashboard page in Chromium', () => {
     server = undefined;
   });
 
+  it('adds and removes cards as policies come and go, and filters by name', async () => {
+    const registry = createRegistry();
+    circuitBreaker({ name: 'stays', registry });
+    server = await serveDashboard(registry, { intervalMs: 100 });
+    const { page, problems } = await newPage();
+    await page.goto(server.url);
+    const names = () => page.evaluate(() => Array.from(document.querySelectorAll<HTMLElement>('article.card:not(.hidden)')).map((c) => c.dataset['name']));
+    await page.waitForFunction(() => document.querySelectorAll('article.card').length === 1);
+    const late = bulkhead({ name: 'late-comer', maxConcurrent: 1, registry });
+    await page.waitForFunction(() => document.querySelectorAll('article.card').length === 2);
+    expect(await names()).toEqual(['stays', 'late-comer']);
+    await page.fill('#filter', 'LATE');
+    expect(await names()).toEqual(['late-comer']);
+    await page.fill('#filter', '');
+    late.dispose(); // a disposed policy leaves the registry, and the page
+    await page.waitForFunction(() => document.querySelectorAll('article.card').length === 1);
+    expect(await names()).toEqual(['stays']);
+    expect(problems).toEqual([]);
+    await page.close();
+    await server.close();
+    server = undefined;
+  });
+
   it('passes ?token= on to its assets and its stream', async () => {
     const registry = createRegistry();
     circuitBreaker({ name: 'cb', registry });
@@ -171,7 +194,7 @@ describe('the dashboard page in Chromium', () => {
     server = undefined;
   });
 
-  it('after demo-like traffic: 200 px of live cards, a screenshot', async () => {
+  it('after demo-like traffic: the inventory breaker opens on the page; a screenshot', async () => {
     const fleet = startFleet();
     server = await serveDashboard(fleet.registry, { intervalMs: 250 });
     const { page, problems } = await newPage();
