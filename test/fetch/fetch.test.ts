@@ -2,7 +2,7 @@
 // Real time, small delays (the standard pipeline's numbers are injected through `standard`); a
 // counting clock proves that no timer is left once each test's clients are disposed.
 import { describe, it, expect, beforeAll, afterAll, afterEach, beforeEach, vi } from 'vitest';
-import { fetch as undiciFetch } from 'undici';
+import { fetch as undiciFetch, Headers as UndiciHeaders, Request as UndiciRequest } from 'undici';
 import { resilientFetch, HttpStatusError, type ResilientFetch, type ResilientFetchOptions } from '../../src/fetch/index.js';
 import { backoff } from '../../src/backoff.js';
 import { retry } from '../../src/retry.js';
@@ -402,6 +402,16 @@ describe("undici's fetch as the fetch option", () => {
     const res = await http(server.url('/u'), { method: 'PUT', body: text });
     expect(await res.text()).toBe('undici');
     expect(server.hits('/u').map((h) => h.body.toString())).toEqual([text, text]);
+
+    // undici's own Headers and Request classes (not the global ones) are read by shape.
+    server.script('/u-key', { status: 503 }, { status: 201 });
+    const keyed = await http(server.url('/u-key'), { method: 'POST', body: 'x', headers: new UndiciHeaders({ 'Idempotency-Key': 'u-1' }) as unknown as Headers });
+    expect(keyed.status).toBe(201);
+    expect(server.hits('/u-key')).toHaveLength(2);
+    server.script('/u-req', { status: 503 }, { status: 201 });
+    const once = await http(new UndiciRequest(server.url('/u-req'), { method: 'GET' }) as unknown as Request, { method: 'PATCH', body: 'x' });
+    expect(once.status).toBe(503);
+    expect(server.hits('/u-req')).toHaveLength(1);
 
     server.script('/u-hang', { hang: true });
     const controller = new AbortController();
