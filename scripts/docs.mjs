@@ -29,7 +29,7 @@ const app = await Application.bootstrapWithPlugins({
   excludeExternals: true,
   // Private types named by public signatures: the registry emitter's event map, the shared
   // options of the Redis rate limiter's two algorithms (documented on each).
-  intentionallyNotExported: ['BusMap', 'RedisCommon'],
+  intentionallyNotExported: ['BusMap', 'RedisCommon', 'AsyncMethod'],
   // Every exported symbol and member needs documentation; inherited members are documented
   // where they are declared.
   validation: { notExported: true, invalidLink: true, rewrittenLink: true, notDocumented: true, unusedMergeModuleWith: true },

@@ -53,6 +53,7 @@ export interface PolicyDecorator<Self = unknown> {
     method: AsyncMethod<This, A, R>,
     context: ClassMethodDecoratorContext<This, AsyncMethod<This, A, R>>,
   ): AsyncMethod<This, A, R>;
+  /** Legacy (`experimentalDecorators`) form. @typeParam M - the decorated method's type. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   <M extends (this: Self, ...args: any[]) => Promise<unknown>>(
     prototype: object,
