@@ -1,12 +1,12 @@
 /**
  * The per-call hook exporters read through a registry's taps (see registry/taps.ts).
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 import type { Policy } from '../contract.js';
 
-/** What a call came to, by name: ran and succeeded, ran and failed, or was refused. @internal */
+/** What a call came to, by name: ran and succeeded, ran and failed, or was refused. Not exported from the package. */
 export type CallOutcome = 'success' | 'failure' | 'rejected';
 
 /**
@@ -16,7 +16,7 @@ export type CallOutcome = 'success' | 'failure' | 'rejected';
  * histograms); otherwise the slot is `undefined` and recording pays one property read. Not called
  * when the policy's metrics are off.
  *
- * @internal
+ * Not exported from the package.
  */
 export type CallObserver = (policy: Policy, outcome: CallOutcome, durationMs: number) => void;
 

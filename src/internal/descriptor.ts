@@ -3,29 +3,29 @@
  * policy, declared once in the policy's own file. Nothing outside the policy keeps a list of
  * kinds, event names, severities or gauge getters.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 import type { Policy } from '../contract.js';
 
-/** How much an event matters to an operator (as Polly grades its own). @internal */
+/** How much an event matters to an operator (as Polly grades its own). Not exported from the package. */
 export type Severity = 'error' | 'warning' | 'information';
 
-/** An event's severity: fixed, or read off its payload (a breaker's `stateChange` by its `to`). @internal */
+/** An event's severity: fixed, or read off its payload (a breaker's `stateChange` by its `to`). Not exported from the package. */
 export type SeverityOf = Severity | ((payload: { readonly [field: string]: unknown }) => Severity);
 
-/** The point-in-time readings both exporters show as gauges. @internal */
+/** The point-in-time readings both exporters show as gauges. Not exported from the package. */
 export type GaugeName = 'state' | 'executing' | 'queued' | 'limit' | 'permits';
 
 /**
  * How to read one gauge off a policy of this kind: a number, or for `state` a string, or
  * `undefined` when it has no reading now.
  *
- * @internal
+ * Not exported from the package.
  */
 export type GaugeReader = (policy: never) => number | string | undefined;
 
-/** @internal */
+/** What a policy declares about itself (not exported from the package). */
 export interface PolicyDescriptor {
   /** The policy's kind: an open string (`'circuitBreaker'`, `'retry'`, or a new one). */
   readonly kind: string;

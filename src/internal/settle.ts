@@ -4,7 +4,7 @@
  * timeout), which settles its own promise through them. The pipeline pairs them: see
  * `Pipeline.step` and docs/internals.md.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 import type { Ctx, Fn } from './run.js';

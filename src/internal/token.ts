@@ -4,7 +4,7 @@
  * costs microseconds per call on Node), and a real `AbortSignal` is created only when user code
  * reads `ctx.signal`.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 

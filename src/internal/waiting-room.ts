@@ -5,7 +5,7 @@
  * entries in an array until they reach the head; `Array.prototype.shift`/`splice` over a long
  * queue is O(n) besides.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 import type { Clock } from '../clock.js';
