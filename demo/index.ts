@@ -7,19 +7,8 @@
 // again once it has recovered.
 //
 // `--fast` (or BREAKWATER_DEMO_FAST=1) runs the same story four times faster, for tests.
-import {
-  backoff,
-  bulkhead,
-  circuitBreaker,
-  createRegistry,
-  fallback,
-  isBreakwaterError,
-  pipeline,
-  retry,
-  retryBudget,
-  timeout,
-  type BusEvent,
-} from 'breakwater';
+import { backoff, createRegistry, fallback, retryBudget, type BusEvent } from 'breakwater';
+import { resilientFetch } from 'breakwater/fetch';
 import { serveDashboard } from 'breakwater/dashboard';
 import { PHASES, startService } from './service.js';
 
@@ -29,13 +18,6 @@ const tickMs = 1000 * scale; // one line per (scaled) second
 const totalMs = PHASES.reduce((t, p) => t + p.ms, 0) * scale;
 const requestEveryMs = 20;
 
-class HttpError extends Error {
-  constructor(readonly status: number) {
-    super(`HTTP ${status}`);
-    this.name = 'HttpError';
-  }
-}
-
 async function main(): Promise<void> {
   const started = performance.now();
   const service = await startService(scale, started);
@@ -43,31 +25,33 @@ async function main(): Promise<void> {
   // Each line reports the last tick: the policies' rolling windows are one tick long.
   const metrics = { windowMs: tickMs, buckets: 10 };
 
-  const api = pipeline(
-    fallback(() => ({ price: null, stale: true }), { name: 'fallback', metrics }),
-    retry({
-      name: 'retry',
+  // resilientFetch's standard pipeline with the demo's numbers: a retry with a budget (it retries
+  // what the service did — a 5xx, a timeout — never local back-pressure or an open breaker), a
+  // circuit breaker per origin, a 100 ms timeout per attempt, a bulkhead. `throwOnStatus` hands
+  // a 503 the retry gave up on to the fallback, which answers every failure with a stale price.
+  const http = resilientFetch({
+    name: 'price-api',
+    registry,
+    metrics,
+    throwOnStatus: true,
+    standard: {
+      totalTimeoutMs: 1000,
       maxAttempts: 3,
       backoff: backoff.exponential({ initialMs: 20, maxMs: 200 }),
       budget: retryBudget({ ratio: 0.2, minPerSecond: 5 }),
-      // Retry what the service did (an HTTP error, a timeout), never local back-pressure or an
-      // open breaker: those should reach the fallback at once.
-      handle: (e) => !isBreakwaterError(e) || e.code === 'ETIMEDOUT',
-      metrics,
-    }),
-    circuitBreaker({
-      name: 'breaker',
-      window: { type: 'time', durationMs: 4000 * scale, buckets: 4 },
-      failureRateThreshold: 0.5,
-      minimumCalls: 10,
-      openDurationMs: 2000 * scale,
-      halfOpenCalls: 3,
-      metrics,
-    }),
-    timeout({ name: 'timeout', durationMs: 100, metrics }),
-    bulkhead({ name: 'bulkhead', maxConcurrent: 8, maxQueue: 16, metrics }),
-    { name: 'price-api', registry, metrics },
-  );
+      breaker: {
+        window: { type: 'time', durationMs: 4000 * scale, buckets: 4 },
+        failureRateThreshold: 0.5,
+        minimumCalls: 10,
+        openDurationMs: 2000 * scale,
+        halfOpenCalls: 3,
+      },
+      attemptTimeoutMs: 100,
+      maxConcurrent: 8,
+    },
+  });
+  const stale = fallback(() => ({ price: null, stale: true }), { name: 'fallback', registry, metrics });
+  const breakerName = `price-api:${new URL(service.url).origin}`;
 
   // The bus: everything every policy says, from one place.
   let opened = 0;
@@ -96,40 +80,73 @@ async function main(): Promise<void> {
   const n = (v: number | undefined, w = 6): string => String(v ?? 0).padStart(w);
   console.log(
     `breakwater demo: ${service.url}, ${fast ? 'fast mode, ' : ''}${(totalMs / 1000).toFixed(0)} s\n` +
-      `pipeline(fallback, retry + budget, circuitBreaker, timeout 100 ms, bulkhead 8+16), ${1000 / requestEveryMs} calls/s\n`,
+      `fallback around resilientFetch (retry + budget, breaker per origin, timeout 100 ms, bulkhead 8), ${1000 / requestEveryMs} calls/s\n`,
   );
   console.log(
-    `${'time'.padStart(6)}  ${'service'.padEnd(9)}  ${'breaker'.padEnd(8)} ${'calls'.padStart(6)} ${'failed'.padStart(6)} ${'timeout'.padStart(7)} ${'reject'.padStart(6)} ${'fallbk'.padStart(6)} ${'retry'.padStart(6)} ${'p50'.padStart(9)} ${'p99'.padStart(9)}  bus`,
+    [
+      'Each line covers the last second (of the demo\'s clock), all columns from that same second:',
+      '  time      end of the second          service   the service\'s phase(s) during it (a→b: it changed)',
+      '  breaker   the breaker\'s state at the end of the second',
+      'per caller call (what the code calling the pipeline got):',
+      '  calls     calls that ended           fresh     answered by the service',
+      '  fallbk    answered by the fallback   failed    an error reached the caller',
+      'per attempt (one call may make up to 3 attempts):',
+      '  timeout   attempts cut at 100 ms     http      attempts answered with an HTTP error',
+      '  reject    refused at once (open breaker, full bulkhead)',
+      '  retry     retries started (the budget caps them at ~20% of calls)',
+      '  p50 p99   latency of the calls, as the caller saw it',
+      '  bus       what the registry\'s event bus reported: state changes, then event×count',
+      '',
+    ].join('\n'),
   );
+  console.log(
+    `${'time'.padStart(6)}  ${'service'.padEnd(17)}  ${'breaker'.padEnd(8)} ${'calls'.padStart(6)} ${'fresh'.padStart(6)} ${'fallbk'.padStart(6)} ${'failed'.padStart(6)} | ${'timeout'.padStart(7)} ${'http'.padStart(6)} ${'reject'.padStart(6)} ${'retry'.padStart(6)} | ${'p50'.padStart(9)} ${'p99'.padStart(9)}  bus`,
+  );
+  // Per caller call, counted as each call settles, and the phases seen while the second ran.
+  const tick = { calls: 0, fresh: 0, fallback: 0, failed: 0, phases: [] as string[] };
+  const notePhase = (): void => {
+    const name = service.phase().name;
+    if (tick.phases.at(-1) !== name) tick.phases.push(name);
+  };
   const line = (): void => {
+    notePhase();
     const p = get('price-api');
-    const to = get('timeout');
-    const cb = get('breaker');
-    const bh = get('bulkhead');
+    const to = get('price-api:attempt');
+    const cb = get(breakerName);
+    const bh = get('price-api:bulkhead');
     const events = [...transitions, ...[...seen].map(([k, v]) => `${k}×${v}`)].join(' ');
     transitions.length = 0;
     seen.clear();
     const t = (performance.now() - started) / 1000 / scale;
+    const timeouts = to?.timeouts ?? 0;
     console.log(
-      `${t.toFixed(1).padStart(5)}s  ${service.phase().name.padEnd(9)}  ${(cb?.state ?? '?').padEnd(8)} ${n(p?.calls)} ${n(to?.failures)} ${n(to?.timeouts, 7)} ${n((cb?.rejections ?? 0) + (bh?.rejections ?? 0))} ${n(get('fallback')?.fallbacks)} ${n(get('retry')?.retries)} ${ms(p?.latencyMs.p50 ?? 0)} ${ms(p?.latencyMs.p99 ?? 0)}  ${events}`,
+      `${t.toFixed(1).padStart(5)}s  ${tick.phases.join('→').padEnd(17)}  ${(cb?.state ?? '?').padEnd(8)} ${n(tick.calls)} ${n(tick.fresh)} ${n(tick.fallback)} ${n(tick.failed)} | ${n(timeouts, 7)} ${n((to?.failures ?? 0) - timeouts)} ${n((cb?.rejections ?? 0) + (bh?.rejections ?? 0))} ${n(get('price-api:retry')?.retries)} | ${ms(p?.latencyMs.p50 ?? 0)} ${ms(p?.latencyMs.p99 ?? 0)}  ${events}`,
     );
+    Object.assign(tick, { calls: 0, fresh: 0, fallback: 0, failed: 0, phases: [service.phase().name] });
   };
 
   // The load: a call every 20 ms, not waiting for the previous ones (as real traffic does).
   const inFlight = new Set<Promise<unknown>>();
   let calls = 0;
-  let stale = 0;
+  let stales = 0;
   const load = setInterval(() => {
+    notePhase();
     calls++;
-    const call = api
-      .execute(async ({ signal }) => {
-        const res = await fetch(service.url, { signal });
-        if (!res.ok) throw new HttpError(res.status);
-        return (await res.json()) as { price: number | null; stale?: boolean };
-      })
-      .then((answer) => {
-        if (answer.stale === true) stale++;
-      })
+    const call = stale
+      .execute(async () => (await (await http(service.url)).json()) as { price: number | null; stale?: boolean })
+      .then(
+        (answer) => {
+          tick.calls++;
+          if (answer.stale === true) {
+            stales++;
+            tick.fallback++;
+          } else tick.fresh++;
+        },
+        () => {
+          tick.calls++;
+          tick.failed++;
+        },
+      )
       .finally(() => inFlight.delete(call));
     inFlight.add(call);
   }, requestEveryMs);
@@ -141,12 +158,13 @@ async function main(): Promise<void> {
   await Promise.allSettled([...inFlight]);
 
   await dash.close();
-  for (const p of [api, ...api.policies]) p.dispose();
+  http.dispose();
+  stale.dispose();
   await service.close();
   console.log(
-    `\nsummary: opened=${opened} closed=${closed} calls=${calls} fallbacks=${stale} requests=${service.requests}` +
+    `\nsummary: opened=${opened} closed=${closed} calls=${calls} fallbacks=${stales} requests=${service.requests}` +
       `\nThe breaker opened ${opened}× while the service was bad and closed again ${closed}× after it recovered;` +
-      ` ${stale} of ${calls} calls were answered by the fallback instead of an error.`,
+      ` ${stales} of ${calls} calls were answered by the fallback instead of an error.`,
   );
 }
 

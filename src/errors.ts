@@ -28,7 +28,8 @@ export type BreakwaterErrorCode =
   | 'ETIMEDOUT'
   | 'EBULKHEADFULL'
   | 'ERATELIMITED'
-  | 'EDISPOSED';
+  | 'EDISPOSED'
+  | 'EHTTPSTATUS';
 
 /**
  * Base class of every error breakwater raises. Check for it with {@link isBreakwaterError},

@@ -8,9 +8,12 @@ import { Ctx, type Fn, invoke, RUN } from './internal/run.js';
 import type { CommonOptions } from './contract.js';
 import { PolicyBase, disposedError } from './policy-base.js';
 import { callerAborted, type Subscription, Token } from './internal/token.js';
+import { isNonIdempotentOutcome, markOutcome, tokenMarked } from './idempotency.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
 import { type Deadline, DeadlineQueue } from './internal/deadline-queue.js';
+import type { Linked } from './internal/list.js';
+import { noop, promiseFor } from './internal/deferred.js';
 import { num, optionsObject, rangeError, typeError } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
 
@@ -66,20 +69,24 @@ export interface HedgeEvents {
  */
 class Run<T> implements Deadline {
   due = 0;
-  dlPrev: Deadline | undefined = undefined;
-  dlNext: Deadline | undefined = undefined;
+  prev: Linked | undefined = undefined;
+  next: Linked | undefined = undefined;
   queued = false;
   /** Attempts started. */
   n = 0;
   /** Attempts started and not yet settled. */
   pending = 0;
   done = false;
+  /** The call's context when it has no token: what the attempts' tokens derive from. */
+  root: object | undefined = undefined;
+  /** An attempt was marked non-idempotent (see `markNonIdempotent`): no further attempt starts. */
+  once = false;
   /** Tokens of unsettled attempts: the first, then the hedges (settled ones are `undefined`). */
   first: Token | undefined = undefined;
   more: Array<Token | undefined> | undefined = undefined;
   sub: Subscription | undefined = undefined;
-  resolve!: (value: T) => void;
-  reject!: (error: unknown) => void;
+  resolve: (value: unknown) => void = noop;
+  reject: (error: unknown) => void = noop;
   constructor(
     readonly fn: Fn<T>,
     readonly parent: Token | undefined,
@@ -142,10 +149,8 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     const parent = ctx.tok;
     if (parent?.aborted === true) return Promise.reject(parent.reason);
     const run = new Run<T>(fn, parent, this.start(), ctx.key);
-    const promise = new Promise<T>((resolve, reject) => {
-      run.resolve = resolve;
-      run.reject = reject;
-    });
+    const promise = promiseFor<T>(run);
+    if (parent === undefined) run.root = ctx;
     this.budget?.recordAttempt();
     // Any abort of the call's token (the caller, an outer timeout or hedge) ends the call at once;
     // each attempt's child token aborts with it.
@@ -161,7 +166,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
   private launch<T>(run: Run<T>): boolean {
     const n = run.n + 1;
     if (n > 1) {
-      if (this.disposed) return false;
+      if (this.disposed || this.onceMarked(run)) return false;
       if (this.budget !== undefined && !this.budget.tryRetry()) {
         if (this.events.has('budgetExhausted')) this.events.emit('budgetExhausted', { attempt: n });
         return false;
@@ -181,6 +186,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     run.n = n;
     run.pending++;
     const tok = Token.child(run.parent);
+    if (run.root !== undefined) tok.parent = run.root;
     if (n === 1) run.first = tok;
     else (run.more ??= []).push(tok);
     void invoke(run.fn, new Ctx(tok, n, run.key)).then(
@@ -190,9 +196,16 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     if (delay === 0) {
       if (!run.done) this.launch(run);
     } else if (delay !== Infinity && !run.done) {
-      this.waiting.push(run as Run<unknown>, this.clock.now() + delay);
+      this.waiting.schedule(run, this.clock.now() + delay);
     }
     return true;
+  }
+
+  /** True once any attempt of `run` was marked non-idempotent, running or settled. */
+  private onceMarked<T>(run: Run<T>): boolean {
+    if (run.once) return true;
+    if (tokenMarked(run.first) || run.more?.some(tokenMarked) === true) run.once = true;
+    return run.once;
   }
 
   private delayFor(attempt: number): number {
@@ -225,9 +238,11 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
       this.finish(run, !threw, outcome, tok);
       return;
     }
+    if (!run.once && (tokenMarked(tok) || isNonIdempotentOutcome(outcome))) run.once = true;
+    if (run.once) markOutcome(outcome);
     if (run.n < this.attempts) {
       // A failure starts the next attempt at once; its wait for the delay ends.
-      this.waiting.remove(run as Run<unknown>);
+      this.waiting.remove(run);
       if (this.launch(run)) return;
     }
     // The last attempt to fail: its failure stands.
@@ -241,14 +256,14 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
   private finish<T>(run: Run<T>, ok: boolean, value: unknown, winner: Token | undefined): void {
     if (run.done) return;
     run.done = true;
-    this.waiting.remove(run as Run<unknown>);
+    this.waiting.remove(run);
     run.sub?.cancel();
     winner?.release();
     const aborted = run.parent?.aborted === true;
     // Only a winner is a success: a failing value that every attempt returned is resolved, but it
     // is a failure. The caller's own abort is neither.
     if (!callerAborted(run.parent)) this.record(ok && winner !== undefined ? SUCCESSES : FAILURES, run.started);
-    if (ok) run.resolve(value as T);
+    if (ok) run.resolve(value);
     else run.reject(value);
     // Losers learn after the call has settled, so nothing they do on abort can change it; their
     // late outcomes land in `settled`, which ignores them.

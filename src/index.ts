@@ -75,6 +75,7 @@ export type { RetryBudgetOptions } from './retry-budget.js';
 export { hedge } from './hedge.js';
 export type { HedgePolicy } from './hedge.js';
 export type { HedgeOptions, HedgeEvents } from './hedge.js';
+export { markNonIdempotent } from './idempotency.js';
 
 // Circuit breaker
 export { circuitBreaker } from './circuit-breaker/index.js';

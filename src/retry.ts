@@ -9,10 +9,12 @@ import { Ctx, type Fn, RUN, invoke } from './internal/run.js';
 import type { CommonOptions } from './contract.js';
 import { PolicyBase, disposedError } from './policy-base.js';
 import { callerAborted, type Token } from './internal/token.js';
+import { mayRepeat } from './idempotency.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
 import { num, optionsObject, show, typeError } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
+import { Sleeps } from './internal/sleep.js';
 
 /** What the registry, the bus and the exporters know about a retry. */
 const RETRY = describePolicy({
@@ -99,7 +101,7 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
   readonly budget: RetryBudget | undefined;
   private readonly classify: Classifier;
   /** Pending backoff sleeps, ended by `dispose()`. Allocated on the first retry. */
-  private sleeps: Set<(reason: unknown) => void> | undefined = undefined;
+  private sleeps: Sleeps | undefined = undefined;
 
   /** @internal Use {@link retry}. */
   constructor(options?: RetryOptions) {
@@ -133,11 +135,12 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     this.budget?.recordAttempt();
     const tok = ctx.tok;
     const key = ctx.key;
-    return invoke(fn, ctx.attempt === 1 ? ctx : new Ctx(tok, 1, key)).then(
-      (value) => this.firstValue(fn, tok, started, t0, value, key),
+    const first = ctx.attempt === 1 ? ctx : new Ctx(tok, 1, key);
+    return invoke(fn, first).then(
+      (value) => this.firstValue(fn, tok, started, t0, value, key, first),
       (error: unknown) => {
         this.settleError(tok, started, error);
-        return this.retrying(fn, tok, started, t0, 1, 'error', error, key);
+        return this.retrying(fn, tok, started, t0, 1, 'error', error, key, first);
       },
     );
   }
@@ -150,6 +153,7 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     t0: number,
     value: T,
     key: string | undefined,
+    first: Ctx,
   ): T | Promise<T> {
     if (!handlesResult(this.classify, value)) {
       this.record(SUCCESSES, started);
@@ -157,7 +161,7 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
       return value;
     }
     if (this.stopsOnResult(tok, started)) return value;
-    return this.retrying(fn, tok, started, t0, 1, 'result', value, key);
+    return this.retrying(fn, tok, started, t0, 1, 'result', value, key, first);
   }
 
   /** Retries after the handled failure `outcome` of `attempt`, until an outcome stands. */
@@ -170,10 +174,12 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     key: 'error' | 'result',
     outcome: unknown,
     callKey: string | undefined,
+    /** The context of the attempt that failed: a non-idempotent one is not repeated. */
+    ctx: Ctx,
   ): Promise<T> {
     const it = this.backoff.start();
     for (;;) {
-      const delay = this.decide(attempt, it, t0, key, outcome);
+      const delay = mayRepeat(ctx, outcome) ? this.decide(attempt, it, t0, key, outcome) : undefined;
       if (delay === undefined) {
         this.giveUp(attempt, started, key, outcome);
         if (key === 'error') throw outcome;
@@ -183,7 +189,7 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
       attempt++;
       let value: T;
       try {
-        value = await fn(new Ctx(tok, attempt, callKey));
+        value = await fn((ctx = new Ctx(tok, attempt, callKey)));
       } catch (error) {
         this.settleError(tok, started, error);
         key = 'error';
@@ -270,36 +276,16 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
   /**
    * Waits `ms` on the clock. An abort of the call's token (the caller, an outer timeout, a losing
    * hedge) clears the timer at once and rejects with its reason, so no further attempt starts;
-   * `dispose()` does the same with a disposed error.
+   * `dispose()` does the same with a disposed error. Either way the call is a failure for
+   * metrics, unless it was the caller's own abort.
    */
   private sleep(ms: number, tok: Token | undefined, started: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      // A `retry` listener may have aborted the caller's controller just now, or the policy was
-      // disposed during the attempt that failed.
-      if (tok?.aborted === true || this.disposed) {
-        this.stopped(tok, started);
-        reject(this.disposed ? disposedError(this) : tok?.reason);
-        return;
-      }
-      const sleeps = (this.sleeps ??= new Set());
-      const clock = this.clock;
-      const stop = (reason: unknown): void => {
-        clock.clearTimeout(timer);
-        sub?.cancel();
-        sleeps.delete(stop);
-        this.stopped(tok, started);
-        reject(reason);
-      };
-      // Even a delay of 0 goes through a timer: a macrotask, so a run of instant retries cannot
-      // starve the event loop.
-      const timer = clock.setTimeout(() => {
-        sub?.cancel();
-        sleeps.delete(stop);
-        resolve();
-      }, ms);
-      keepAlive(timer);
-      const sub = tok?.onAbort(stop);
-      sleeps.add(stop);
+    // A `retry` listener may have aborted the caller's controller just now, or the policy was
+    // disposed during the attempt that failed.
+    const p = this.disposed ? Promise.reject(disposedError(this)) : (this.sleeps ??= new Sleeps(this.clock)).sleep(ms, tok);
+    return p.catch((reason: unknown) => {
+      this.stopped(tok, started);
+      throw reason;
     });
   }
 
@@ -310,23 +296,8 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
 
   /** @internal */
   protected override onDispose(): void {
-    const sleeps = this.sleeps;
-    if (sleeps === undefined) return;
-    const error = disposedError(this);
-    for (const stop of Array.from(sleeps)) stop(error);
+    this.sleeps?.stopAll(disposedError(this));
   }
-}
-
-/**
- * `systemClock` unrefs its timers, which suits a guard (a timeout next to work that keeps Node
- * busy). A backoff sleep is different: it is the only thing the caller is waiting for, so an
- * unref'd one would let a script exit in the middle of its retries (cockatiel's
- * `dangerouslyUnref` is opt-in for this reason). Re-ref it where the handle allows.
- */
-function keepAlive(handle: unknown): void {
-  if (typeof handle !== 'object' || handle === null) return;
-  const ref = (handle as { ref?: unknown }).ref;
-  if (typeof ref === 'function') ref.call(handle);
 }
 
 /** A failure's own lower bound on the next delay: a numeric `retryAfterMs` (`>= 0`), else 0. */

@@ -23,8 +23,10 @@ import { dashboardOptions, serveOptions, type ResolvedDashboardOptions } from '.
 import { APP_CSS, APP_JS, CSP, pageHtml } from './page.js';
 import { type BusView, Streams } from './streams.js';
 
-export type { DashboardSnapshot, DashboardPolicy, DashboardPipeline } from './model.js';
 import type { Clock } from '../clock.js';
+
+export type { DashboardSnapshot, DashboardPolicy, DashboardPipeline } from './model.js';
+export type { BusView as DashboardBus, StateChangePayload as DashboardStateChange } from './streams.js';
 
 /**
  * What the dashboard reads from: a registry from `createRegistry()` (its `list()` and its bus).
@@ -37,7 +39,9 @@ import type { Clock } from '../clock.js';
  * ```
  */
 export interface DashboardRegistry {
+  /** The listed policies. */
   list(): Policy[];
+  /** The registry's event bus. */
   readonly events: BusView;
 }
 

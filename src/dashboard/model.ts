@@ -15,15 +15,31 @@ export interface RegistryView {
 /**
  * A listed policy's metrics as the dashboard sends them: its `metrics()` plus `group` (the
  * pipeline it is listed under, if any) and, for a bulkhead, its `limit`.
+ *
+ * @example
+ * ```ts
+ * import type { DashboardPolicy } from 'breakwater/dashboard';
+ * const label = (p: DashboardPolicy) => `${p.group ?? '-'} / ${p.name}: ${p.state ?? p.kind}`;
+ * ```
  */
 export interface DashboardPolicy extends PolicyMetrics {
   /** The name of the listed pipeline this policy is a member of; absent for one outside any. */
   group?: string;
 }
 
-/** A listed pipeline and the names of its members, outermost first. */
+/**
+ * A listed pipeline and the names of its members, outermost first.
+ *
+ * @example
+ * ```ts
+ * import type { DashboardPipeline } from 'breakwater/dashboard';
+ * const describe = (p: DashboardPipeline) => `${p.name}: ${p.members.join(' → ')}`;
+ * ```
+ */
 export interface DashboardPipeline {
+  /** The pipeline's name. */
   name: string;
+  /** Its members' names, outermost first. */
   members: string[];
 }
 

@@ -11,17 +11,45 @@ import type { Clock } from '../clock.js';
 import { hystrixMessages } from './hystrix.js';
 import { buildSnapshot, type RegistryView } from './model.js';
 
-/** The bus the `/stream` listens to for state changes. */
+/**
+ * The part of a registry's bus the dashboard uses: `/stream` listens for `stateChange` while it
+ * has a connection.
+ *
+ * @example
+ * ```ts
+ * import { createRegistry } from 'breakwater';
+ * import type { DashboardBus } from 'breakwater/dashboard';
+ * const bus: DashboardBus = createRegistry().events;
+ * ```
+ */
 export interface BusView {
+  /** Subscribes to state changes. */
   on(event: 'stateChange', fn: (e: StateChangePayload) => void): unknown;
+  /** Unsubscribes. */
   off(event: 'stateChange', fn: (e: StateChangePayload) => void): unknown;
 }
-interface StateChangePayload {
+/**
+ * What the dashboard reads of a `stateChange` bus event, and what `/stream` sends as
+ * `event: stateChange` (`initial` only when true).
+ *
+ * @example
+ * ```ts
+ * import type { DashboardStateChange } from 'breakwater/dashboard';
+ * const line = (e: DashboardStateChange) => `${e.policy}: ${e.from} → ${e.to}`;
+ * ```
+ */
+export interface StateChangePayload {
+  /** The policy's name. */
   readonly policy: string;
+  /** The policy's kind. */
   readonly kind: string;
+  /** The state it left. */
   readonly from: string;
+  /** The state it entered. */
   readonly to: string;
+  /** Clock time of the change, in milliseconds. */
   readonly at: number;
+  /** True for the announcement of the state a policy had when it was listed. */
   readonly initial?: boolean;
 }
 

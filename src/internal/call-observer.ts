@@ -1,7 +1,8 @@
 /**
  * The per-call hook exporters read through a registry's taps (see registry/taps.ts).
  *
- * Internal: not exported from the package.
+ * Not exported from the package.
+ *
  * @module
  */
 import type { Policy } from '../contract.js';

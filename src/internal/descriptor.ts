@@ -3,7 +3,8 @@
  * policy, declared once in the policy's own file. Nothing outside the policy keeps a list of
  * kinds, event names, severities or gauge getters.
  *
- * Internal: not exported from the package.
+ * Not exported from the package.
+ *
  * @module
  */
 import type { Policy } from '../contract.js';
@@ -25,7 +26,7 @@ export type GaugeName = 'state' | 'executing' | 'queued' | 'limit' | 'permits';
  */
 export type GaugeReader = (policy: never) => number | string | undefined;
 
-/** What a policy declares about itself (not exported from the package). */
+/** Not exported from the package. */
 export interface PolicyDescriptor {
   /** The policy's kind: an open string (`'circuitBreaker'`, `'retry'`, or a new one). */
   readonly kind: string;

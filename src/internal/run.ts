@@ -3,11 +3,12 @@
  * A pipeline calls its members' `[RUN]` directly with one shared {@link Ctx}, so a pipeline of
  * five policies costs one caller-signal listener at most.
  *
- * Internal: not exported from the package.
+ * Not exported from the package.
+ *
  * @module
  */
 import type { AttemptContext } from '../contract.js';
-import type { Token } from './token.js';
+import { own, type Token } from './token.js';
 
 /** Marks an object as a breakwater policy with the internal `run`. `Symbol.for`, so the ESM and CommonJS builds agree. @internal */
 export const RUN: unique symbol = Symbol.for('breakwater.run') as never;
@@ -31,7 +32,9 @@ export class Ctx implements AttemptContext {
     if (this.tok !== undefined) return this.tok.signal;
     // Nobody can abort this call, but user code may still add listeners: a signal per context
     // (never a shared one) keeps them from piling up.
-    return (this.ctrl ??= new AbortController()).signal;
+    let ctrl = this.ctrl;
+    if (ctrl === undefined) own((ctrl = this.ctrl = new AbortController()).signal, this);
+    return ctrl.signal;
   }
 }
 

@@ -4,7 +4,8 @@
  * costs microseconds per call on Node), and a real `AbortSignal` is created only when user code
  * reads `ctx.signal`.
  *
- * Internal: not exported from the package.
+ * Not exported from the package.
+ *
  * @module
  */
 
@@ -14,6 +15,45 @@ export interface Subscription {
 }
 
 const NOOP: Subscription = { cancel() {} };
+
+/**
+ * The token (or attempt context) behind each `AbortSignal` breakwater hands to user code, so code
+ * that only holds a signal can reach its attempt (see `markNonIdempotent`); and on a signal given
+ * to `execute`, the calls running with it. Kept on the signal itself under keys shared by every
+ * copy of the package in the realm: a property costs less to set, and far less to collect, than
+ * a WeakMap entry per signal.
+ */
+const OWNER: unique symbol = Symbol.for('breakwater.signalOwner') as never;
+const CALLERS: unique symbol = Symbol.for('breakwater.signalCallers') as never;
+interface Keyed {
+  [OWNER]?: object;
+  [CALLERS]?: Set<object>;
+}
+
+/** The calls running with `signal` as the caller's signal; `undefined` when there are none. */
+export function callersOf(signal: AbortSignal): ReadonlySet<object> | undefined {
+  return (signal as Keyed)[CALLERS];
+}
+
+/**
+ * For a caller's token: every call running with the same signal (this one included), since one
+ * of them may run inside another's attempt.
+ */
+export function sharingSignal(tok: object): ReadonlySet<object> | undefined {
+  const t = tok as { caller?: unknown; external?: AbortSignal };
+  if (t.caller !== tok || t.external === undefined) return undefined;
+  return (t.external as Keyed)[CALLERS];
+}
+
+/** Records that `owner` created `signal`. */
+export function own(signal: AbortSignal, owner: object): void {
+  (signal as Keyed)[OWNER] = owner;
+}
+
+/** The token or context that created `signal`; `undefined` for a signal from elsewhere. */
+export function ownerOf(signal: AbortSignal): object | undefined {
+  return (signal as Keyed)[OWNER];
+}
 
 /**
  * Aborts at most once, with a reason. A token is either a caller's (linked to the caller's
@@ -26,6 +66,12 @@ export class Token {
   reason: unknown = undefined;
   /** The caller's token this one descends from, if any. */
   readonly caller: Token | undefined;
+  /**
+   * What this token was derived from, if anything: the parent token (see {@link Token.link}), or
+   * for a caller's token, the breakwater token or context that created the caller's signal (a
+   * policy executed from inside another one's attempt).
+   */
+  parent: object | undefined = undefined;
   private subs: Set<(reason: unknown) => void> | undefined = undefined;
   private ctrl: AbortController | undefined = undefined;
   private external: AbortSignal | undefined = undefined;
@@ -44,9 +90,18 @@ export class Token {
     const t = new Token(undefined);
     (t as { caller: Token }).caller = t;
     t.external = signal;
+    const keyed = signal as Keyed;
+    const owner = keyed[OWNER];
     const onAbort = (): void => t.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    t.unlink = () => signal.removeEventListener('abort', onAbort);
+    if (owner !== undefined) t.parent = owner;
+    const callers = (keyed[CALLERS] ??= new Set());
+    callers.add(t);
+    const live = callers;
+    t.unlink = () => {
+      signal.removeEventListener('abort', onAbort);
+      live.delete(t);
+    };
     return t;
   }
 
@@ -66,6 +121,7 @@ export class Token {
    */
   protected link(parent: Token | undefined): void {
     if (parent === undefined) return;
+    this.parent = parent;
     if (parent.aborted) {
       this.aborted = true;
       this.reason = parent.reason;
@@ -81,6 +137,7 @@ export class Token {
     let ctrl = this.ctrl;
     if (ctrl === undefined) {
       ctrl = this.ctrl = new AbortController();
+      own(ctrl.signal, this);
       if (this.aborted) ctrl.abort(this.reason);
     }
     return ctrl.signal;

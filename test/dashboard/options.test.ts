@@ -75,6 +75,16 @@ describe('serveDashboard options', () => {
     expect((thrown as Error).message).toContain(message);
   });
 
+  it('brackets an IPv6 host in its url', async () => {
+    const s = await serveDashboard(registry, { host: '::1' });
+    try {
+      expect(s.url).toMatch(/^http:\/\/\[::1\]:\d+\/$/);
+      expect((await fetch(`${s.url}snapshot`)).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('binds 127.0.0.1 by default and reports its url; a taken port rejects', async () => {
     const a = await serveDashboard(registry);
     try {
