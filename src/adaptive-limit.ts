@@ -134,9 +134,11 @@ const ADAPTIVE_LIMIT = describePolicy({
  * ```
  */
 export class AdaptiveLimitPolicy extends PermitPolicy<AdaptiveLimitEvents> {
+  /** The algorithm in force. */
   readonly algorithm: AdaptiveAlgorithm;
   /** The bounds in force. */
   readonly minLimit: number;
+  /** The upper bound in force. */
   readonly maxLimit: number;
   private readonly classify: Classifier;
   private readonly limiter: LimitAlgorithm;

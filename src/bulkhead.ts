@@ -26,7 +26,9 @@ export interface BulkheadOptions extends CommonOptions {
 
 /** Payload of `rejected`: the counts when the call was refused. */
 export interface BulkheadRejectedEvent {
+  /** Calls running when this one was refused. */
   readonly executing: number;
+  /** Calls waiting when this one was refused. */
   readonly queued: number;
 }
 

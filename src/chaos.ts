@@ -54,8 +54,11 @@ export interface ChaosEvents {
  * ```
  */
 export class ChaosPolicy extends PolicyBase<ChaosEvents> {
+  /** Probability that a call gets the fault. */
   readonly faultRate: number;
+  /** Probability that a call not faulted is delayed. */
   readonly latencyRate: number;
+  /** The added delay in milliseconds. */
   readonly latencyMs: number;
   private readonly fault: ChaosFault | undefined;
   private readonly enabled: boolean | (() => boolean);

@@ -16,7 +16,9 @@ import { EventEmitter } from 'eventemitter3';
  * ```
  */
 export interface ListenerErrorEvent {
+  /** The name of the event whose listener threw. */
   readonly event: string;
+  /** What the listener threw. */
   readonly error: unknown;
 }
 
@@ -113,6 +115,8 @@ export class PolicyEmitter<E extends object> extends EventEmitter<ListenerMap<E 
     return super.on(event, fn, context);
   }
 
+  /** Same as `on`. */
+
   override addListener<T extends Names<E>>(event: T, fn: Listen<E, T>, context?: unknown): this {
     this.version++;
     return super.addListener(event, fn, context);
@@ -127,6 +131,8 @@ export class PolicyEmitter<E extends object> extends EventEmitter<ListenerMap<E 
     this.version++;
     return super.removeListener(event, fn, context, once);
   }
+
+  /** Same as `removeListener`. */
 
   override off<T extends Names<E>>(event: T, fn?: Listen<E, T>, context?: unknown, once?: boolean): this {
     this.version++;

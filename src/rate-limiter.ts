@@ -25,6 +25,7 @@ interface RateLimiterCommon extends CommonOptions {
 
 /** A token bucket: starts full, refills continuously, never holds more than `capacity`. */
 export interface TokenBucketOptions extends RateLimiterCommon {
+  /** A bucket of `capacity` tokens refilled at `refillPerSecond`. */
   readonly algorithm: 'tokenBucket';
   /** Most permits the bucket holds, i.e. the largest burst (an integer >= 1). */
   readonly capacity: number;
@@ -34,6 +35,7 @@ export interface TokenBucketOptions extends RateLimiterCommon {
 
 /** An exact sliding window: a call may start while fewer than `limit` started in the last `windowMs`. */
 export interface SlidingWindowOptions extends RateLimiterCommon {
+  /** At most `limit` starts in any `windowMs`, exactly. */
   readonly algorithm: 'slidingWindow';
   /** Calls that may start in any window of `windowMs` (an integer >= 1). */
   readonly limit: number;
@@ -155,6 +157,7 @@ const RATE_LIMITER = describePolicy({
  * ```
  */
 export class RateLimiterPolicy extends PolicyBase<RateLimiterEvents> {
+  /** The algorithm in force. */
   readonly algorithm: 'tokenBucket' | 'slidingWindow';
   /** How long a call may wait for a permit, in ms. */
   readonly maxWaitMs: number;

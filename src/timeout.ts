@@ -107,7 +107,7 @@ const TIMEOUT = describePolicy({ kind: 'timeout', events: { timeout: 'error' } }
 /**
  * A policy that limits how long each call may take. Build it with {@link timeout}.
  *
- * One clock timer serves all of a policy's calls in flight (a {@link DeadlineQueue}): every call
+ * One clock timer serves all of a policy's calls in flight (a deadline queue): every call
  * has the same duration, so deadlines arrive in call order, and the timer is armed for the
  * earliest only. With `systemClock` it is cleared at the end of the event-loop turn in which the
  * last call settled (with any other clock at once). Deadlines always count from `clock.now()`.
@@ -122,6 +122,7 @@ const TIMEOUT = describePolicy({ kind: 'timeout', events: { timeout: 'error' } }
 export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   /** The limit per call in milliseconds. */
   readonly durationMs: number;
+  /** `'aggressive'` (reject at the deadline) or `'cooperative'` (wait for `fn`). */
   readonly strategy: TimeoutStrategy;
   private readonly deadlines: DeadlineQueue<Call>;
   /** Time for metrics alone (see `metricsTime`). */
