@@ -130,7 +130,8 @@ function instructions(name, extra) {
 }
 
 const names = Object.keys(await scenarios());
-const chosen = args.length > 0 ? names.filter((n) => args.some((a) => n.includes(a))) : names;
+// `-- =name` picks exactly that scenario; `-- part` every scenario whose name contains it.
+const chosen = args.length > 0 ? names.filter((n) => args.some((a) => (a.startsWith('=') ? n === a.slice(1) : n.includes(a)))) : names;
 console.log(`instructions per call (valgrind cachegrind, node ${process.version} --predictable)`);
 for (const name of chosen) {
   const perCall = (instructions(name, MORE) - instructions(name, 0)) / MORE;

@@ -132,6 +132,7 @@ export function standardPipeline(
     // What the server or the network did; a hint longer than maxRetryAfterMs ends the retrying
     // with that failure at once.
     handle: (error) => retryable(error) && !(hintOf(error) > maxRetryAfterMs),
+    maxRetryAfterMs,
     ...(budget === undefined ? {} : { budget }),
     name: `${name}:retry`,
     ...withClock,
