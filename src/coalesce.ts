@@ -10,7 +10,7 @@ import { PolicyBase, disposedError } from './policy-base.js';
 import { describePolicy } from './internal/descriptor.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { Token } from './internal/token.js';
-import { promiseFor } from './internal/waiting-room.js';
+import { promiseFor } from './internal/deferred.js';
 
 const ignore = (): void => {};
 import { optionsObject } from './validate.js';

@@ -8,16 +8,12 @@ import type { CommonOptions, ExecuteOptions, PolicyAnswer, PolicyMetrics, Policy
 import type { EventEmitter } from 'eventemitter3';
 import { PolicyEmitter } from './events.js';
 import { COMMON_OPTIONS, checkKnown } from './known-options.js';
-import { OBSERVE, type SettlementSink, SETTLES } from './internal/settle.js';
+import { OBSERVE, type Observe, type Run, type Runnable, type SettlementSink, SETTLES } from './internal/settle.js';
 import { PolicyBase, disposedError, factoryHint } from './policy-base.js';
 import { OBSERVER } from './internal/call-observer.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { callerAborted } from './internal/token.js';
 import { describePolicy } from './internal/descriptor.js';
-
-type Run = <T>(fn: Fn<T>, ctx: Ctx, outcome?: SettlementSink) => Promise<T>;
-type Observe = (ctx: Ctx) => SettlementSink | undefined;
-type Runnable = Policy & { [RUN]?: Run; [OBSERVE]?: Observe; [SETTLES]?: boolean };
 
 /**
  * An event of a pipeline's member, re-emitted by the pipeline: the member's payload plus the

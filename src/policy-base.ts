@@ -60,7 +60,9 @@ const EMPTY_LATENCY: LatencySummary = Object.freeze({
 export abstract class PolicyBase<E extends object, W = never> implements Policy<E, W> {
   /** Type-only: see {@link Policy}. */
   declare readonly '~answer'?: () => W;
+  /** Option `name`; default `${kind}-${n}`. */
   readonly name: string;
+  /** What the policy is: `'retry'`, `'circuitBreaker'`, `'pipeline'`, … */
   readonly kind: string;
   /** @internal What the registry, its bus and the exporters know about this kind of policy. */
   readonly [DESCRIPTOR]: PolicyDescriptor;

@@ -134,6 +134,9 @@ export function standardPipeline(
     handle: (error) => retryable(error) && !(hintOf(error) > maxRetryAfterMs),
     maxRetryAfterMs,
     ...(budget === undefined ? {} : { budget }),
+    // The retry's own cap on hints, where the retry has the option (it gives up with `giveUp`);
+    // the `handle` above enforces the same cap either way.
+    ...({ maxRetryAfterMs } as object),
     name: `${name}:retry`,
     ...withClock,
   });

@@ -211,6 +211,9 @@ class Session implements CircuitStoreSession {
   /** Commands sent and not settled (a timed-out one may still be queued in the client). */
   private unsettled = 0;
   private readonly leases: string[] = [];
+  /** Commands numbered as sent; the newest that succeeded. */
+  private sent = 0;
+  private lastOk = -1;
   private disposed = false;
   private imposing = false;
   private readonly onFlushTimer = (): void => {
@@ -399,6 +402,7 @@ class Session implements CircuitStoreSession {
     const s = this.store;
     const full = [args[0] as string, this.config, this.channel, this.durations, ...args.slice(1)];
     this.unsettled++;
+    const n = this.sent++;
     const sent = BREAKER.run(s.cmds, this.keys, full);
     const settle = (): void => {
       this.unsettled--;
@@ -407,12 +411,15 @@ class Session implements CircuitStoreSession {
     return bounded(sent, s.s.commandTimeoutMs).then(
       (raw) => {
         const reply = parseReply(raw);
+        if (n > this.lastOk) this.lastOk = n;
         this.up();
         this.apply(reply);
         return reply;
       },
       (error: unknown) => {
-        this.down(error);
+        // A command older than one that already succeeded (sent during the outage, failing
+        // after it ended) starts no new outage.
+        if (n > this.lastOk) this.down(error);
         return undefined;
       },
     );

@@ -81,7 +81,9 @@ export type RedisRateLimiterOptions =
  * ```
  */
 export interface RedisRateLimiterEvents extends RateLimiterEvents {
+  /** A Redis command failed or timed out after a success; the limiter goes on by `whenDown`. */
   storeError: { readonly error: unknown };
+  /** Redis answered again after a `storeError`. */
   storeRecovered: Record<string, never>;
 }
 
@@ -110,8 +112,11 @@ const tag = Math.random().toString(36).slice(2, 10);
  * ```
  */
 export class RedisRateLimiterPolicy extends PolicyBase<RedisRateLimiterEvents> {
+  /** The algorithm in force. */
   readonly algorithm: 'tokenBucket' | 'slidingWindow';
+  /** How long a call may wait for a permit, in milliseconds. */
   readonly maxWaitMs: number;
+  /** What happens while Redis is unreachable: `'local'`, `'allow'` or `'deny'`. */
   readonly whenDown: 'local' | 'allow' | 'deny';
   private readonly cmds: Commands;
   private readonly key: string;
@@ -121,6 +126,9 @@ export class RedisRateLimiterPolicy extends PolicyBase<RedisRateLimiterEvents> {
   private local: RateLimiterPolicy | undefined = undefined;
   private online = true;
   private unsettled = 0;
+  /** Commands numbered as sent; the newest that succeeded. */
+  private sent = 0;
+  private lastOk = -1;
   private pumping = false;
   private readonly waiting: WaitingRoom<Queued>;
 
@@ -192,6 +200,7 @@ export class RedisRateLimiterPolicy extends PolicyBase<RedisRateLimiterEvents> {
     const script = this.algorithm === 'tokenBucket' ? TOKEN_BUCKET : SLIDING_WINDOW;
     const args = this.algorithm === 'tokenBucket' ? this.args : [...this.args, `${tag}:${(seq++).toString(36)}`];
     this.unsettled++;
+    const n = this.sent++;
     const sent = script.run(this.cmds, [this.key], args);
     const settle = (): void => {
       this.unsettled--;
@@ -201,11 +210,13 @@ export class RedisRateLimiterPolicy extends PolicyBase<RedisRateLimiterEvents> {
       (raw) => {
         const r = raw as [number, number];
         if (!Array.isArray(r)) throw new Error(`breakwater/redis: unexpected reply ${show(raw)}`);
+        if (n > this.lastOk) this.lastOk = n;
         this.up();
         return Number(r[0]) === 1 ? 0 : Math.max(1, Number(r[1]));
       },
       (error: unknown) => {
-        this.down(error);
+        // An older command failing after a newer one succeeded starts no new outage.
+        if (n > this.lastOk) this.down(error);
         return -1;
       },
     );

@@ -184,6 +184,28 @@ describe.each(kinds)('redisCircuitStore with %s', (kind) => {
     expect(events).toEqual(['storeError', 'storeRecovered']);
   });
 
+  it('outcomes recorded while Redis is paused are flushed after it resumes: none is lost', async () => {
+    const a = breaker(store(await client(kind), { commandTimeoutMs: TIMEOUT }), 'kept', { minimumCalls: 6 });
+    const b = breaker(store(await client(kind)), 'kept', { minimumCalls: 6 });
+    await sleep(SYNC);
+    await a.execute(fail).catch(() => undefined);
+    await sleep(FLUSH * 3);
+    server.pause();
+    try {
+      // Three failures while Redis cannot answer: counted locally, kept for the fleet.
+      await sleep(TIMEOUT * 2);
+      for (let i = 0; i < 3; i++) await a.execute(fail).catch(() => undefined);
+      await sleep(TIMEOUT * 2);
+    } finally {
+      server.resume();
+    }
+    expect(b.state).toBe('closed');
+    // Two more after recovery make six in the fleet's window only if the three were kept.
+    await sleep(SYNC * 5);
+    for (let i = 0; i < 2; i++) await a.execute(fail).catch(() => undefined);
+    await within(FLUSH + SYNC + MARGIN + 500, () => b.state === 'open');
+  });
+
   it('a process whose clock is ten minutes off shares the same decisions', async () => {
     const offset = 10 * 60_000;
     const skewed = {
