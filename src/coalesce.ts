@@ -202,9 +202,10 @@ export class CoalescePolicy extends PolicyBase<CoalesceEvents> {
  * An error is shared by the callers waiting for it and then forgotten: the next call runs `fn`
  * again. `metrics()` counts executions, not callers.
  *
- * Gotchas: put it inside retries and a breaker's fallback, and outside the timeout and breaker,
- * so that one shared attempt is what those policies see. A key must name everything the result
- * depends on (user, locale, …), or callers get each other's answers.
+ * Gotchas: put it inside a cache and outside the retries, the breaker and the timeout, so that
+ * one shared flight is what those policies see (retried as one, counted once by the breaker). A
+ * key must name everything the result depends on (user, locale, …), or callers get each other's
+ * answers.
  *
  * @example
  * ```ts

@@ -132,6 +132,7 @@ export function standardPipeline(
     // What the server or the network did; a hint longer than maxRetryAfterMs ends the retrying
     // with that failure at once.
     handle: (error) => retryable(error) && !(hintOf(error) > maxRetryAfterMs),
+    maxRetryAfterMs,
     ...(budget === undefined ? {} : { budget }),
     // The retry's own cap on hints, where the retry has the option (it gives up with `giveUp`);
     // the `handle` above enforces the same cap either way.
