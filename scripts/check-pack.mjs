@@ -222,8 +222,12 @@ clock.advance(5).then(() => call).then((e) => {
     join(app, 'types.mts'),
     `import { timeout, pipeline, fallback, isBreakwaterError, type Policy, type PolicyMetrics } from 'breakwater';
 import { ManualClock } from 'breakwater/testing';
-const p: Policy = pipeline(fallback(0), timeout({ durationMs: 5, clock: new ManualClock() }));
+const p = pipeline(fallback(0), timeout({ durationMs: 5, clock: new ManualClock() }));
 const n: Promise<number> = p.execute(({ signal, attempt }) => (signal.aborted ? attempt : 1));
+const s: Promise<string | null> = pipeline(fallback(null)).execute(() => 's');
+const any: Policy = p;
+const u: Promise<unknown> = any.execute(() => 1);
+void s; void u;
 const m: PolicyMetrics = p.metrics();
 const e: unknown = new Error();
 if (isBreakwaterError(e, 'ETIMEDOUT')) { const ms: number = e.timeoutMs; void ms; }

@@ -27,8 +27,9 @@ const app = await Application.bootstrapWithPlugins({
   excludeProtected: true,
   excludeInternal: true,
   excludeExternals: true,
-  // The registry emitter's listener signatures name its private event map.
-  intentionallyNotExported: ['BusMap'],
+  // Private types named by public signatures: the registry emitter's event map, the shared
+  // options of the Redis rate limiter's two algorithms (documented on each).
+  intentionallyNotExported: ['BusMap', 'RedisCommon'],
   // Every exported symbol and member needs documentation; inherited members are documented
   // where they are declared.
   validation: { notExported: true, invalidLink: true, rewrittenLink: true, notDocumented: true, unusedMergeModuleWith: true },

@@ -4,13 +4,16 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, HANDLE_OPTIONS, checkKnown } from './known-options.js';
 import { AIMD_DEFAULTS, Aimd } from './adaptive/aimd.js';
 import { GRADIENT2_DEFAULTS, Gradient2 } from './adaptive/gradient2.js';
 import { VEGAS_DEFAULTS, Vegas } from './adaptive/vegas.js';
 import { type LimitAlgorithm, type LimitBounds, MIN_RTT_MS, SampleWindow } from './adaptive/window.js';
-import { type BulkheadEvents, PermitPolicy, queueSettings } from './bulkhead.js';
+import type { BulkheadEvents } from './bulkhead.js';
+import { PermitPolicy, queueSettings } from './internal/permits.js';
+import { handOver } from './internal/waiting-room.js';
 import { isBreakwaterError, isLocalRejection } from './errors.js';
-import type { Settleable } from './internal/waiting-room.js';
+import type { Settleable } from './internal/deferred.js';
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { type Ctx, type Fn, invoke } from './internal/run.js';
@@ -91,6 +94,7 @@ function bounds(o: Readonly<Record<string, unknown>>, d: LimitBounds): LimitBoun
 
 function windowOptions(value: unknown): SampleWindow {
   const o = optionsObject(K, value, 'window');
+  checkKnown(K, o, ['minMs', 'maxMs', 'minSamples'], 'window option');
   const lo = o['minMs'] === undefined ? undefined : num(K, 'window.minMs', o['minMs'], { min: 0, minExclusive: true });
   const hi = o['maxMs'] === undefined ? undefined : num(K, 'window.maxMs', o['maxMs'], { min: 0, minExclusive: true });
   const minMs = lo ?? Math.min(1000, hi ?? 1000);
@@ -145,6 +149,7 @@ export class AdaptiveLimitPolicy extends PermitPolicy<AdaptiveLimitEvents> {
   /** @internal Use {@link adaptiveLimit}. */
   constructor(options?: AdaptiveLimitOptions) {
     const o = optionsObject(K, options);
+    checkKnown(K, o, [...COMMON_OPTIONS, ...HANDLE_OPTIONS, 'algorithm', 'initialLimit', 'minLimit', 'maxLimit', 'maxQueue', 'queueTimeoutMs', 'window', 'random']);
     const algorithm = oneOf(K, 'algorithm', o['algorithm'], ['aimd', 'gradient2', 'vegas'], 'gradient2');
     const b = bounds(o, DEFAULTS[algorithm]);
     const queue = queueSettings(K, o);
@@ -170,36 +175,8 @@ export class AdaptiveLimitPolicy extends PermitPolicy<AdaptiveLimitEvents> {
     // On the fast path with metrics on, `started` was read from the clock this very instant.
     const t0 = waiter === undefined && started !== 0 ? started : this.clock.now();
     const inflight = this.executing;
-    return invoke(fn, ctx).then(
-      (value) => {
-        if (waiter === undefined) {
-          this.settle(ctx, t0, inflight, started, false, value);
-          return value;
-        }
-        // A waiter's caller holds the waiter's promise: a throwing `handleResult` must reach it
-        // (this promise is discarded, so a throw here would be unhandled and the caller hang).
-        try {
-          this.settle(ctx, t0, inflight, started, false, value);
-          waiter.resolve(value);
-        } catch (e) {
-          waiter.reject(e);
-        }
-        return value;
-      },
-      (error: unknown) => {
-        if (waiter === undefined) {
-          this.settle(ctx, t0, inflight, started, true, error);
-          throw error;
-        }
-        try {
-          this.settle(ctx, t0, inflight, started, true, error);
-          waiter.reject(error);
-        } catch (e) {
-          waiter.reject(e);
-        }
-        return undefined as T;
-      },
-    );
+    // A waiter's caller holds the waiter's promise: a throwing `handleResult` reaches it.
+    return handOver(invoke(fn, ctx), waiter, (failed, outcome) => this.settle(ctx, t0, inflight, started, failed, outcome));
   }
 
   /** Samples the outcome, records metrics, and returns the permit (always, and last). */

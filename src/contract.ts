@@ -57,8 +57,12 @@ export interface ExecuteOptions {
  * ```
  */
 export interface WrapOptions<A extends unknown[] = unknown[]> {
-  /** Derives the call's key (see {@link ExecuteOptions.key}) from the arguments. */
-  readonly key?: (...args: A) => string;
+  /**
+   * Derives the call's key (see {@link ExecuteOptions.key}) from the arguments. (Method syntax, so
+   * that a key function may take fewer parameters than the wrapped function, as `(id) => id`
+   * for `(id, signal?) => …`.)
+   */
+  key?(...args: A): string;
   /**
    * `'last'`: the function's last parameter is its `AbortSignal`. When the last argument passed
    * is an `AbortSignal`, it is the call's signal and the function receives the attempt's
@@ -76,22 +80,39 @@ export interface WrapOptions<A extends unknown[] = unknown[]> {
  * them; `failureRate` is `failures / (successes + failures)`, 0 when there were none.
  */
 export interface PolicyMetrics {
+  /** The policy's name. */
   name: string;
+  /** The policy's kind (`'retry'`, `'circuitBreaker'`, …). */
   kind: string;
+  /** Length of the rolling window these counts cover, in milliseconds. */
   windowMs: number;
+  /** Calls that ended in the window (successes + failures + rejections). */
   calls: number;
+  /** Calls whose caller received a value (a call a fallback answered included). */
   successes: number;
+  /** Calls whose caller received a handled error or a failing result. */
   failures: number;
+  /** Calls the policy refused without running them (open breaker, full bulkhead, no rate-limit permit). */
   rejections: number;
+  /** Calls that ended in a `TimeoutError`. */
   timeouts: number;
+  /** Calls a fallback answered. */
   fallbacks: number;
+  /** Retries (attempts after the first) started in the window. */
   retries: number;
+  /** Calls at least `slowCallDurationMs` slow (circuit breaker). */
   slowCalls: number;
+  /** `failures / (successes + failures)`; `0` when there were none. */
   failureRate: number;
+  /** Latency of the calls that ran, in milliseconds, from a fixed-size histogram. */
   latencyMs: LatencySummary;
+  /** A circuit breaker's current state. */
   state?: string;
+  /** Calls running now (bulkhead, adaptive limit). */
   executing?: number;
+  /** Calls waiting now (bulkhead, adaptive limit, rate limiter). */
   queued?: number;
+  /** An adaptive limit's current concurrency limit. */
   limit?: number;
 }
 
@@ -117,6 +138,12 @@ export type PolicyKind =
 /**
  * A resilience policy: wraps any function, sync or async.
  *
+ * `W` is what the policy may answer instead of the function's own result: a fallback's
+ * substitute (`fallback(null)` is a `Policy<…, null>`), and for a pipeline, the union of its
+ * members'. `execute` resolves to `T | W`. Policies that only pass results through have
+ * `W = never`; the bare `Policy` type, which accepts any policy, has `W = unknown`, as nothing is
+ * known of what an arbitrary policy may answer.
+ *
  * @example
  * ```ts
  * import { pipeline, retry, timeout } from 'breakwater';
@@ -125,30 +152,50 @@ export type PolicyKind =
  * ```
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any policy, whatever its events
-export interface Policy<E extends object = any> {
+export interface Policy<E extends object = any, W = unknown> {
   /** Option `name`; default `${kind}-${n}`. */
   readonly name: string;
+  /** What the policy is: `'retry'`, `'circuitBreaker'`, `'pipeline'`, … */
   readonly kind: PolicyKind | (string & {});
   /** eventemitter3 emitter, typed per policy. */
   readonly events: PolicyEmitter<E>;
   /** Runs `fn` under the policy. Always returns a promise; never throws synchronously. */
-  execute<T>(fn: (ctx: AttemptContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T>;
+  execute<T>(fn: (ctx: AttemptContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T | W>;
   /**
    * Returns a function that runs `fn` under the policy, keeping `this` and the arguments;
    * `options` derive each call's key and signal from the arguments.
    */
   wrap<A extends unknown[], R>(
     fn: (...args: A) => R | PromiseLike<R>,
-    options?: WrapOptions<A>,
-  ): (...args: A) => Promise<Awaited<R>>;
+    options?: WrapOptions<NoInfer<A>>,
+  ): (...args: A) => Promise<Awaited<R> | W>;
   /** Counts and latency percentiles over the rolling window. */
   metrics(): PolicyMetrics;
   /** Clears every timer and listener the policy owns; later calls reject. */
   dispose(): void;
+  /**
+   * Type-only: carries `W` for {@link PolicyAnswer} (a generic method's return type cannot be
+   * read back by a type). Never set at run time.
+   */
+  readonly '~answer'?: () => W;
 }
+
+/**
+ * What a policy (or a union of policies) may answer instead of the function's own result: the
+ * `W` of {@link Policy}.
+ *
+ * @example
+ * ```ts
+ * import { fallback, type PolicyAnswer } from 'breakwater';
+ * const f = fallback(null);
+ * type A = PolicyAnswer<typeof f>; // null
+ * ```
+ */
+export type PolicyAnswer<P> = P extends { readonly '~answer'?: () => infer W } ? W : never;
 
 /** What a `registry` option must provide (see `createRegistry`). */
 export interface RegistryLike {
+  /** Lists `policy` in the registry. */
   add(policy: Policy): unknown;
 }
 
@@ -163,7 +210,7 @@ export interface CommonOptions {
   readonly name?: string;
   /** Lists the policy in this registry at construction. */
   readonly registry?: RegistryLike;
-  /** Time source. @defaultValue `systemClock` */
+  /** Time source. @defaultValue `systemClock`, or the clock `ManualClock.install()` set */
   readonly clock?: Clock;
   /**
    * Rolling-window metrics: `false` turns recording off (the two clock reads per call go away);

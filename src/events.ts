@@ -160,17 +160,22 @@ export class PolicyEmitter<E extends object> extends EventEmitter<ListenerMap<E 
   ): boolean {
     const found = (this as unknown as Internals)._events[prefix + String(event)];
     const payload: unknown = (args as unknown[])[0];
-    if (found !== undefined) {
-      if (!Array.isArray(found)) {
-        this.call(String(event), found, payload);
-      } else {
-        // eventemitter3 replaces the array on removal, so iterating the one we hold is safe even
-        // when a listener removes itself or others.
-        for (let i = 0; i < found.length; i++) this.call(String(event), found[i] as Listener, payload);
-      }
+    if (found === undefined) return this.sink !== undefined && this.forward(String(event), payload);
+    if (!Array.isArray(found)) {
+      this.call(String(event), found, payload);
+    } else {
+      // eventemitter3 replaces the array on removal, so iterating the one we hold is safe even
+      // when a listener removes itself or others.
+      for (let i = 0; i < found.length; i++) this.call(String(event), found[i] as Listener, payload);
     }
+    if (this.sink !== undefined) this.forward(String(event), payload);
+    return true;
+  }
+
+  /** Hands one event to the bus's slot, after the emitter's own listeners. */
+  private forward(event: string, payload: unknown): boolean {
     const sink = this.sink;
-    if (sink === undefined || typeof event !== 'string' || !sink.wants(event)) return found !== undefined;
+    if (sink === undefined || !sink.wants(event)) return false;
     sink.send(event, payload);
     return true;
   }

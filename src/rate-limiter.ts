@@ -3,12 +3,14 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, checkKnown } from './known-options.js';
 import { RateLimitedError } from './errors.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { type Ctx, type Fn, RUN, invoke } from './internal/run.js';
 import type { CommonOptions, PolicyMetrics } from './contract.js';
 import { PolicyBase, disposedError } from './policy-base.js';
-import { type Settleable, Waiter, WaitingRoom } from './internal/waiting-room.js';
+import type { Settleable } from './internal/deferred.js';
+import { handOver, Waiter, WaitingRoom } from './internal/waiting-room.js';
 import { callerAborted } from './internal/token.js';
 import { num, oneOf, optionsObject } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
@@ -169,6 +171,7 @@ export class RateLimiterPolicy extends PolicyBase<RateLimiterEvents> {
   constructor(options: RateLimiterOptions) {
     const o = optionsObject('rateLimiter', options);
     const algorithm = oneOf('rateLimiter', 'algorithm', o['algorithm'], ['tokenBucket', 'slidingWindow']);
+    checkKnown('rateLimiter', o, [...COMMON_OPTIONS, 'algorithm', 'maxWaitMs', ...(algorithm === 'tokenBucket' ? ['capacity', 'refillPerSecond'] : ['limit', 'windowMs'])]);
     let make: (now: number) => Permits;
     if (algorithm === 'tokenBucket') {
       const capacity = num('rateLimiter', 'capacity', o['capacity'], { min: 1, integer: true });
@@ -213,19 +216,9 @@ export class RateLimiterPolicy extends PolicyBase<RateLimiterEvents> {
   private run<T>(fn: Fn<T>, ctx: Ctx, started: number, waiter?: Settleable): Promise<T> {
     const p = invoke(fn, ctx);
     if (this.window === undefined) return waiter === undefined ? p : (p.then(waiter.resolve, waiter.reject) as Promise<T>);
-    return p.then(
-      (value) => {
-        this.record(SUCCESSES, started);
-        if (waiter !== undefined) waiter.resolve(value);
-        return value;
-      },
-      (error: unknown) => {
-        if (!callerAborted(ctx.tok)) this.record(FAILURES, started);
-        if (waiter === undefined) throw error;
-        waiter.reject(error);
-        return undefined as T;
-      },
-    );
+    return handOver(p, waiter, (failed) => {
+      if (!(failed && callerAborted(ctx.tok))) this.record(failed ? FAILURES : SUCCESSES, started);
+    });
   }
 
   private wait<T>(fn: Fn<T>, ctx: Ctx, now: number): Promise<T> {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, HANDLE_OPTIONS, checkKnown } from './known-options.js';
 import { type Backoff, type BackoffIterator, backoff as schedules, isBackoff } from './backoff.js';
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
 import { Ctx, type Fn, RUN, invoke } from './internal/run.js';
@@ -14,6 +15,7 @@ import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
 import { num, optionsObject, show, typeError } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
+import { Sleeps } from './internal/sleep.js';
 
 /** What the registry, the bus and the exporters know about a retry. */
 const RETRY = describePolicy({
@@ -51,6 +53,14 @@ export interface RetryOptions extends HandleOptions, CommonOptions {
   readonly maxElapsedMs?: number;
   /** A {@link RetryBudget} shared with other policies; a refused retry ends the retrying. */
   readonly budget?: RetryBudget;
+  /**
+   * The longest `retryAfterMs` hint (an open breaker's, a rate limiter's, an HTTP 429's) the
+   * policy will wait for, in ms: a longer hint ends the retrying at once with that error
+   * (`giveUp`), so a retry never sits out a 30-second open breaker or an hour-long
+   * `Retry-After` unless asked to. `>= 0`, or `Infinity`.
+   * @defaultValue `5000`
+   */
+  readonly maxRetryAfterMs?: number;
 }
 
 /**
@@ -98,14 +108,17 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
   readonly maxElapsedMs: number | undefined;
   /** The shared retry budget, if any. */
   readonly budget: RetryBudget | undefined;
+  /** The longest `retryAfterMs` hint waited for; a longer one ends the retrying. */
+  readonly maxRetryAfterMs: number;
   private readonly classify: Classifier;
   /** Pending backoff sleeps, ended by `dispose()`. Allocated on the first retry. */
-  private sleeps: Set<(reason: unknown) => void> | undefined = undefined;
+  private sleeps: Sleeps | undefined = undefined;
 
   /** @internal Use {@link retry}. */
   constructor(options?: RetryOptions) {
     const p = 'retry';
     const o = optionsObject(p, options);
+    checkKnown(p, o, [...COMMON_OPTIONS, ...HANDLE_OPTIONS, 'maxAttempts', 'backoff', 'maxElapsedMs', 'budget', 'maxRetryAfterMs']);
     const classify = classifier(p, o);
     const maxAttempts =
       o['maxAttempts'] === undefined ? 3 : num(p, 'maxAttempts', o['maxAttempts'], { min: 1, integer: true, infinity: true });
@@ -113,12 +126,15 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     if (b !== undefined && !isBackoff(b)) typeError(p, 'backoff', 'a Backoff (from backoff.*)', b);
     const max = o['maxElapsedMs'] === undefined ? Infinity : num(p, 'maxElapsedMs', o['maxElapsedMs'], { min: 0, infinity: true });
     const budget = optBudget(p, o['budget']);
+    const maxRetryAfterMs =
+      o['maxRetryAfterMs'] === undefined ? 5000 : num(p, 'maxRetryAfterMs', o['maxRetryAfterMs'], { min: 0, infinity: true });
     super(RETRY, o);
     this.classify = classify;
     this.maxAttempts = maxAttempts;
     this.backoff = b ?? DEFAULT_BACKOFF;
     this.maxElapsedMs = max === Infinity ? undefined : max;
     this.budget = budget;
+    this.maxRetryAfterMs = maxRetryAfterMs;
   }
 
   /** @internal */
@@ -247,6 +263,9 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     if (key === 'error') {
       // A hint from the failure itself (an open breaker, a rate limit, an HTTP 429) is a floor.
       const hint = retryAfter(outcome);
+      // A hint past what the caller will wait for ends the retrying now (a fallback outside
+      // answers at once instead of after the breaker's whole open duration).
+      if (hint > this.maxRetryAfterMs) return undefined;
       if (hint > delay) delay = hint;
     }
     // An infinite hint (an isolated breaker) or one past the timer limit means "not soon".
@@ -275,36 +294,16 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
   /**
    * Waits `ms` on the clock. An abort of the call's token (the caller, an outer timeout, a losing
    * hedge) clears the timer at once and rejects with its reason, so no further attempt starts;
-   * `dispose()` does the same with a disposed error.
+   * `dispose()` does the same with a disposed error. Either way the call is a failure for
+   * metrics, unless it was the caller's own abort.
    */
   private sleep(ms: number, tok: Token | undefined, started: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      // A `retry` listener may have aborted the caller's controller just now, or the policy was
-      // disposed during the attempt that failed.
-      if (tok?.aborted === true || this.disposed) {
-        this.stopped(tok, started);
-        reject(this.disposed ? disposedError(this) : tok?.reason);
-        return;
-      }
-      const sleeps = (this.sleeps ??= new Set());
-      const clock = this.clock;
-      const stop = (reason: unknown): void => {
-        clock.clearTimeout(timer);
-        sub?.cancel();
-        sleeps.delete(stop);
-        this.stopped(tok, started);
-        reject(reason);
-      };
-      // Even a delay of 0 goes through a timer: a macrotask, so a run of instant retries cannot
-      // starve the event loop.
-      const timer = clock.setTimeout(() => {
-        sub?.cancel();
-        sleeps.delete(stop);
-        resolve();
-      }, ms);
-      keepAlive(timer);
-      const sub = tok?.onAbort(stop);
-      sleeps.add(stop);
+    // A `retry` listener may have aborted the caller's controller just now, or the policy was
+    // disposed during the attempt that failed.
+    const p = this.disposed ? Promise.reject(disposedError(this)) : (this.sleeps ??= new Sleeps(this.clock)).sleep(ms, tok);
+    return p.catch((reason: unknown) => {
+      this.stopped(tok, started);
+      throw reason;
     });
   }
 
@@ -315,23 +314,8 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
 
   /** @internal */
   protected override onDispose(): void {
-    const sleeps = this.sleeps;
-    if (sleeps === undefined) return;
-    const error = disposedError(this);
-    for (const stop of Array.from(sleeps)) stop(error);
+    this.sleeps?.stopAll(disposedError(this));
   }
-}
-
-/**
- * `systemClock` unrefs its timers, which suits a guard (a timeout next to work that keeps Node
- * busy). A backoff sleep is different: it is the only thing the caller is waiting for, so an
- * unref'd one would let a script exit in the middle of its retries (cockatiel's
- * `dangerouslyUnref` is opt-in for this reason). Re-ref it where the handle allows.
- */
-function keepAlive(handle: unknown): void {
-  if (typeof handle !== 'object' || handle === null) return;
-  const ref = (handle as { ref?: unknown }).ref;
-  if (typeof ref === 'function') ref.call(handle);
 }
 
 /** A failure's own lower bound on the next delay: a numeric `retryAfterMs` (`>= 0`), else 0. */

@@ -3,10 +3,11 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, checkKnown } from './known-options.js';
 import { TimeoutError } from './errors.js';
 import { Ctx, type Fn, invoke, RUN } from './internal/run.js';
 import type { CommonOptions } from './contract.js';
-import { type SettlementSink, SETTLES, rejectThrough } from './internal/settle.js';
+import { fulfilThrough, type SettlementSink, SETTLES, rejectThrough } from './internal/settle.js';
 import { PolicyBase, disposedError } from './policy-base.js';
 import { callerAborted, type Subscription, Token } from './internal/token.js';
 import { markOutcome, tokenMarked } from './idempotency.js';
@@ -15,7 +16,8 @@ import { num, oneOf, optionsObject } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
 import { metricsTime } from './clock.js';
 import { type Deadline, DeadlineQueue } from './internal/deadline-queue.js';
-import { promiseFor } from './internal/waiting-room.js';
+import type { Linked } from './internal/list.js';
+import { noop, promiseFor } from './internal/deferred.js';
 
 /**
  * `aggressive`: the call rejects at the deadline whatever `fn` does; `cooperative`: the call
@@ -67,8 +69,8 @@ export interface TimeoutEvents {
  */
 class Call extends Token implements Deadline {
   due = 0;
-  dlPrev: Deadline | undefined = undefined;
-  dlNext: Deadline | undefined = undefined;
+  prev: Linked | undefined = undefined;
+  next: Linked | undefined = undefined;
   queued = false;
   done = false;
   timedOut: TimeoutError | undefined = undefined;
@@ -79,7 +81,7 @@ class Call extends Token implements Deadline {
     parent: Token | undefined,
     readonly started: number,
     /** The outer policy's handlers, when a pipeline fused it with this one (see `SettlementSink`). */
-    readonly outcome: SettlementSink | undefined,
+    readonly sink: SettlementSink | undefined,
   ) {
     // The call is its attempt's token too: one object per call. It aborts at the deadline with a
     // TimeoutError, or when the caller aborts; its AbortSignal exists only if `fn` reads it.
@@ -89,26 +91,16 @@ class Call extends Token implements Deadline {
 
   /** Fulfils the caller's promise with `value`, through the outer policy's outcome if any. */
   fulfil(value: unknown): void {
-    const o = this.outcome;
-    if (o === undefined) return this.resolve(value);
-    let result: unknown;
-    try {
-      result = o.ok(value);
-    } catch (error) {
-      this.reject(error);
-      return;
-    }
-    this.resolve(result);
+    fulfilThrough(this.sink, value, this.resolve, this.reject);
   }
 
   /** Rejects the caller's promise with `error`, through the outer policy's outcome if any. */
   fail(error: unknown): void {
-    const o = this.outcome;
+    const o = this.sink;
     this.reject(o === undefined ? error : rejectThrough(o, error));
   }
 }
 
-const noop = (): void => {};
 
 /** What the registry, the bus and the exporters know about a timeout. */
 const TIMEOUT = describePolicy({ kind: 'timeout', events: { timeout: 'error' } });
@@ -140,6 +132,7 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   /** @internal Use {@link timeout}. */
   constructor(options: number | TimeoutOptions) {
     const o = typeof options === 'number' ? { durationMs: options } : optionsObject('timeout', options);
+    checkKnown('timeout', o, [...COMMON_OPTIONS, 'durationMs', 'strategy']);
     const durationMs = num('timeout', 'durationMs', o['durationMs'], { min: 0 });
     const strategy = oneOf('timeout', 'strategy', o['strategy'], ['aggressive', 'cooperative'], 'aggressive');
     super(TIMEOUT, o);
@@ -165,7 +158,7 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     if (ctx.tok === undefined) call.parent = ctx;
     // The resolvers land on the call itself: no executor closure per call.
     const promise = promiseFor<T>(call);
-    this.deadlines.push(call, this.clock.now() + this.durationMs);
+    this.deadlines.schedule(call, this.clock.now() + this.durationMs);
     if (ctx.tok !== undefined) {
       // The caller's abort ends the call at once (the policies outside must not wait for an
       // `fn` that may never settle). It counts as neither outcome.

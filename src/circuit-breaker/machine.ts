@@ -165,6 +165,11 @@ export class BreakerMachine {
     }
   }
 
+  /** The closed state's window decided to open (the policy's inlined `record`). */
+  trip(): void {
+    if (this.st === CLOSED && !this.disposed) this.toOpen();
+  }
+
   /** A call that counts as neither (the caller's abort, a local rejection): a trial gives its slot back. */
   noVerdict(gen: number): void {
     if (gen === this.gen && this.st === HALF_OPEN && !this.disposed) this.trialEnded(false, true);

@@ -147,7 +147,8 @@ export function standardPipeline(
   });
   const attempt = attemptTimeoutMs === Infinity ? undefined : timeout({ durationMs: attemptTimeoutMs, name: `${name}:attempt`, ...withClock });
   const limit = bulkhead({ maxConcurrent, name: `${name}:bulkhead`, ...withClock });
-  const members: Policy[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- members that answer only what fetch answers
+  const members: Array<Policy<any, never>> = [];
   if (total !== undefined) members.push(total);
   members.push(r, breakers);
   if (attempt !== undefined) members.push(attempt);

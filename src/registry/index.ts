@@ -4,7 +4,8 @@
  * @module
  */
 import type { EventEmitter } from 'eventemitter3';
-import { type Clock, isClock, systemClock } from '../clock.js';
+import { type Clock, defaultClock, isClock } from '../clock.js';
+import { checkKnown } from '../known-options.js';
 import type { Policy, PolicyMetrics, RegistryLike } from '../contract.js';
 import { optionsObject, show, typeError } from '../validate.js';
 import { Bus, type Listing, RegistryEmitter, link, resync, unlink } from './bus.js';
@@ -26,7 +27,7 @@ export { TAP, type RegistryTap } from './taps.js';
 export interface RegistryOptions {
   /**
    * Time source for the `at` of re-emitted events that carry none of their own.
-   * @defaultValue {@link systemClock}
+   * @defaultValue `systemClock` (or the clock `ManualClock.install()` set)
    */
   readonly clock?: Clock;
 }
@@ -222,6 +223,22 @@ class RegistryImpl implements Registry {
 }
 
 /**
+ * True for a registry made by {@link createRegistry} (of any copy of the package): what the
+ * exporters check their `registry` argument with.
+ *
+ * @internal
+ */
+export function isRegistry(value: unknown): value is Registry {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as Registry)[TAP] === 'function' &&
+    typeof (value as Registry).list === 'function' &&
+    typeof (value as Registry).events === 'object'
+  );
+}
+
+/**
  * Creates a registry: a set of named policies and one event bus for all of them.
  *
  * A policy created with `registry` (or passed to `add`) is listed under its `name`; duplicate
@@ -253,27 +270,12 @@ class RegistryImpl implements Registry {
  * registry.get('api-breaker')?.metrics().failureRate;
  * ```
  */
-/**
- * True for a registry made by {@link createRegistry} (of any copy of the package): what the
- * exporters check their `registry` argument with.
- *
- * @internal
- */
-export function isRegistry(value: unknown): value is Registry {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as Registry)[TAP] === 'function' &&
-    typeof (value as Registry).list === 'function' &&
-    typeof (value as Registry).events === 'object'
-  );
-}
-
 export function createRegistry(options?: RegistryOptions): Registry {
   const o = optionsObject('registry', options);
+  checkKnown('createRegistry', o, ['clock']);
   const clock = o['clock'];
   if (clock !== undefined && !isClock(clock)) {
     typeError('registry', 'clock', 'a Clock (an object with now, setTimeout and clearTimeout)', clock);
   }
-  return new RegistryImpl(clock ?? systemClock);
+  return new RegistryImpl(clock ?? defaultClock());
 }
