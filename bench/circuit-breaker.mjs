@@ -118,6 +118,12 @@ export const groups = [
         atLeast: 2,
         label: 'breaker + timeout vs opossum, metrics off (issue #4)',
       },
+      {
+        faster: 'breakwater pipeline (default, metrics on)',
+        slower: 'opossum fire()',
+        atLeast: 2.5,
+        label: 'breaker + timeout vs opossum, metrics on (issue #10)',
+      },
     ],
     teardown() {
       // Tidy up: opossum's rolling-stats intervals and the open breakers' timers (all unref'd).

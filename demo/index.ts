@@ -83,9 +83,33 @@ async function main(): Promise<void> {
       `fallback around resilientFetch (retry + budget, breaker per origin, timeout 100 ms, bulkhead 8), ${1000 / requestEveryMs} calls/s\n`,
   );
   console.log(
-    `${'time'.padStart(6)}  ${'service'.padEnd(9)}  ${'breaker'.padEnd(8)} ${'calls'.padStart(6)} ${'failed'.padStart(6)} ${'timeout'.padStart(7)} ${'reject'.padStart(6)} ${'fallbk'.padStart(6)} ${'retry'.padStart(6)} ${'p50'.padStart(9)} ${'p99'.padStart(9)}  bus`,
+    [
+      'Each line covers the last second (of the demo\'s clock), all columns from that same second:',
+      '  time      end of the second          service   the service\'s phase(s) during it (a→b: it changed)',
+      '  breaker   the breaker\'s state at the end of the second',
+      'per caller call (what the code calling the pipeline got):',
+      '  calls     calls that ended           fresh     answered by the service',
+      '  fallbk    answered by the fallback   failed    an error reached the caller',
+      'per attempt (one call may make up to 3 attempts):',
+      '  timeout   attempts cut at 100 ms     http      attempts answered with an HTTP error',
+      '  reject    refused at once (open breaker, full bulkhead)',
+      '  retry     retries started (the budget caps them at ~20% of calls)',
+      '  p50 p99   latency of the calls, as the caller saw it',
+      '  bus       what the registry\'s event bus reported: state changes, then event×count',
+      '',
+    ].join('\n'),
   );
+  console.log(
+    `${'time'.padStart(6)}  ${'service'.padEnd(17)}  ${'breaker'.padEnd(8)} ${'calls'.padStart(6)} ${'fresh'.padStart(6)} ${'fallbk'.padStart(6)} ${'failed'.padStart(6)} | ${'timeout'.padStart(7)} ${'http'.padStart(6)} ${'reject'.padStart(6)} ${'retry'.padStart(6)} | ${'p50'.padStart(9)} ${'p99'.padStart(9)}  bus`,
+  );
+  // Per caller call, counted as each call settles, and the phases seen while the second ran.
+  const tick = { calls: 0, fresh: 0, fallback: 0, failed: 0, phases: [] as string[] };
+  const notePhase = (): void => {
+    const name = service.phase().name;
+    if (tick.phases.at(-1) !== name) tick.phases.push(name);
+  };
   const line = (): void => {
+    notePhase();
     const p = get('price-api');
     const to = get('price-api:attempt');
     const cb = get(breakerName);
@@ -94,9 +118,11 @@ async function main(): Promise<void> {
     transitions.length = 0;
     seen.clear();
     const t = (performance.now() - started) / 1000 / scale;
+    const timeouts = to?.timeouts ?? 0;
     console.log(
-      `${t.toFixed(1).padStart(5)}s  ${service.phase().name.padEnd(9)}  ${(cb?.state ?? '?').padEnd(8)} ${n(p?.calls)} ${n(to?.failures)} ${n(to?.timeouts, 7)} ${n((cb?.rejections ?? 0) + (bh?.rejections ?? 0))} ${n(get('fallback')?.fallbacks)} ${n(get('price-api:retry')?.retries)} ${ms(p?.latencyMs.p50 ?? 0)} ${ms(p?.latencyMs.p99 ?? 0)}  ${events}`,
+      `${t.toFixed(1).padStart(5)}s  ${tick.phases.join('→').padEnd(17)}  ${(cb?.state ?? '?').padEnd(8)} ${n(tick.calls)} ${n(tick.fresh)} ${n(tick.fallback)} ${n(tick.failed)} | ${n(timeouts, 7)} ${n((to?.failures ?? 0) - timeouts)} ${n((cb?.rejections ?? 0) + (bh?.rejections ?? 0))} ${n(get('price-api:retry')?.retries)} | ${ms(p?.latencyMs.p50 ?? 0)} ${ms(p?.latencyMs.p99 ?? 0)}  ${events}`,
     );
+    Object.assign(tick, { calls: 0, fresh: 0, fallback: 0, failed: 0, phases: [service.phase().name] });
   };
 
   // The load: a call every 20 ms, not waiting for the previous ones (as real traffic does).
@@ -104,12 +130,23 @@ async function main(): Promise<void> {
   let calls = 0;
   let stales = 0;
   const load = setInterval(() => {
+    notePhase();
     calls++;
     const call = stale
       .execute(async () => (await (await http(service.url)).json()) as { price: number | null; stale?: boolean })
-      .then((answer) => {
-        if (answer.stale === true) stales++;
-      })
+      .then(
+        (answer) => {
+          tick.calls++;
+          if (answer.stale === true) {
+            stales++;
+            tick.fallback++;
+          } else tick.fresh++;
+        },
+        () => {
+          tick.calls++;
+          tick.failed++;
+        },
+      )
       .finally(() => inFlight.delete(call));
     inFlight.add(call);
   }, requestEveryMs);

@@ -4,10 +4,76 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, posix } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const run = (cmd, args, cwd = root) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+// What may ship, by pattern: the build for every subpath (present or future) under dist/esm and
+// dist/commonjs, the two package.json markers tshy writes there, and the top-level files. Anything
+// else (sources, tests, tsbuildinfo, declaration maps pointing at unshipped files) is a failure.
+const ALLOWED = [
+  /^package\/package\.json$/,
+  /^package\/(README|CHANGELOG)\.md$/,
+  /^package\/LICENSE$/,
+  /^package\/dist\/(esm|commonjs)\/package\.json$/,
+  // Compiled modules, their maps and types (tshy's dialect files .mjs/.cjs/.d.mts/.d.cts too).
+  /^package\/dist\/(esm|commonjs)\/([\w-]+\/)*[\w.-]+\.([mc]?js|[mc]?js\.map|d\.[mc]?ts)$/,
+];
+
+function checkAllowList(files) {
+  const stray = files.filter((f) => !ALLOWED.some((re) => re.test(f)));
+  if (stray.length > 0) throw new Error(`unexpected files: ${stray.join(', ')}`);
+  // Each module ships as a triple in both builds: code, its map and its types.
+  const missing = [];
+  for (const f of files) {
+    const m = /^(package\/dist\/(esm|commonjs)\/.*)\.js$/.exec(f); // dialect files (.mjs, .cjs) exist in one build only
+    if (!m) continue;
+    for (const ext of ['.js.map', '.d.ts']) if (!files.includes(m[1] + ext)) missing.push(m[1] + ext);
+    const other = m[1].replace(/\/(esm|commonjs)\//, (_, b) => `/${b === 'esm' ? 'commonjs' : 'esm'}/`) + '.js';
+    if (!files.includes(other)) missing.push(other);
+  }
+  if (missing.length > 0) throw new Error(`missing companions: ${missing.join(', ')}`);
+  return `${files.length} files`;
+}
+
+function checkLicense(tarball) {
+  const text = run('tar', ['-xzOf', tarball, 'package/LICENSE']);
+  if (!/^MIT License/.test(text) || !/breakwater contributors/.test(text)) throw new Error('LICENSE is not the MIT text naming breakwater contributors');
+  const pkg = JSON.parse(run('tar', ['-xzOf', tarball, 'package/package.json']));
+  if (pkg.license !== 'MIT') throw new Error(`package.json license is ${pkg.license}`);
+}
+
+// Read from package.json, so a new subpath is covered without editing this script.
+function checkExportTargets(files) {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const targets = [];
+  const walk = (v) => (typeof v === 'string' ? targets.push(v) : v && typeof v === 'object' && Object.values(v).forEach(walk));
+  walk(pkg.exports);
+  for (const k of ['main', 'types', 'module']) if (pkg[k]) targets.push(pkg[k]);
+  const missing = [...new Set(targets)].filter((t) => !files.includes(posix.join('package', t)));
+  if (missing.length > 0) throw new Error(`export targets not in the tarball: ${missing.join(', ')}`);
+  return `${new Set(targets).size} targets, ${Object.keys(pkg.exports).length} subpaths`;
+}
+
+// A debugger or a stack-trace tool given a .js.map must find every source: embedded in
+// sourcesContent, or a file in the tarball at the path the map names.
+function checkSourceMaps(tarball, files) {
+  const maps = files.filter((f) => f.endsWith('.map'));
+  if (maps.length === 0) throw new Error('no source maps in the tarball');
+  const bad = [];
+  for (const f of maps) {
+    const map = JSON.parse(run('tar', ['-xzOf', tarball, f]));
+    if (!Array.isArray(map.sources) || map.sources.length === 0) bad.push(`${f}: no sources`);
+    map.sources.forEach((src, i) => {
+      const embedded = typeof map.sourcesContent?.[i] === 'string' && map.sourcesContent[i].length > 0;
+      const shipped = files.includes(posix.normalize(posix.join(posix.dirname(f), map.sourceRoot ?? '', src)));
+      if (!embedded && !shipped) bad.push(`${f}: ${src}`);
+    });
+  }
+  if (bad.length > 0) throw new Error(`unresolvable sources:\n  ${bad.slice(0, 20).join('\n  ')}`);
+  return `${maps.length} maps`;
+}
+
 let passed = 0;
 let failed = 0;
 function check(name, fn) {
@@ -196,12 +262,11 @@ console.log('${POLICY_CLASSES.length} policy classes, none exported as a value')
       app,
     ),
   );
-  check('tarball holds only dist, README, CHANGELOG, package.json', () => {
-    const files = run('tar', ['-tzf', tarball]).trim().split('\n');
-    const stray = files.filter((f) => !/^package\/(dist\/|README\.md$|CHANGELOG\.md$|package\.json$|LICENSE$)/.test(f));
-    if (stray.length > 0) throw new Error(`unexpected files: ${stray.join(', ')}`);
-    return `${files.length} files`;
-  });
+  const files = run('tar', ['-tzf', tarball]).trim().split('\n');
+  check('tarball holds only the allowed files', () => checkAllowList(files));
+  check('tarball ships LICENSE (MIT)', () => checkLicense(tarball));
+  check('every export target in package.json is in the tarball', () => checkExportTargets(files));
+  check('every .js.map resolves: sources embedded or shipped', () => checkSourceMaps(tarball, files));
 } finally {
   rmSync(dir, { recursive: true, force: true });
   for (const f of readdirSync(root)) if (f.endsWith('.tgz')) rmSync(join(root, f));

@@ -8,9 +8,11 @@ import { AIMD_DEFAULTS, Aimd } from './adaptive/aimd.js';
 import { GRADIENT2_DEFAULTS, Gradient2 } from './adaptive/gradient2.js';
 import { VEGAS_DEFAULTS, Vegas } from './adaptive/vegas.js';
 import { type LimitAlgorithm, type LimitBounds, MIN_RTT_MS, SampleWindow } from './adaptive/window.js';
-import { type BulkheadEvents, PermitPolicy, queueSettings } from './bulkhead.js';
+import type { BulkheadEvents } from './bulkhead.js';
+import { PermitPolicy, queueSettings } from './internal/permits.js';
+import { handOver } from './internal/waiting-room.js';
 import { isBreakwaterError, isLocalRejection } from './errors.js';
-import type { Settleable } from './internal/waiting-room.js';
+import type { Settleable } from './internal/deferred.js';
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { type Ctx, type Fn, invoke } from './internal/run.js';
@@ -132,9 +134,11 @@ const ADAPTIVE_LIMIT = describePolicy({
  * ```
  */
 export class AdaptiveLimitPolicy extends PermitPolicy<AdaptiveLimitEvents> {
+  /** The algorithm in force. */
   readonly algorithm: AdaptiveAlgorithm;
   /** The bounds in force. */
   readonly minLimit: number;
+  /** The upper bound in force. */
   readonly maxLimit: number;
   private readonly classify: Classifier;
   private readonly limiter: LimitAlgorithm;
@@ -168,36 +172,8 @@ export class AdaptiveLimitPolicy extends PermitPolicy<AdaptiveLimitEvents> {
     // On the fast path with metrics on, `started` was read from the clock this very instant.
     const t0 = waiter === undefined && started !== 0 ? started : this.clock.now();
     const inflight = this.executing;
-    return invoke(fn, ctx).then(
-      (value) => {
-        if (waiter === undefined) {
-          this.settle(ctx, t0, inflight, started, false, value);
-          return value;
-        }
-        // A waiter's caller holds the waiter's promise: a throwing `handleResult` must reach it
-        // (this promise is discarded, so a throw here would be unhandled and the caller hang).
-        try {
-          this.settle(ctx, t0, inflight, started, false, value);
-          waiter.resolve(value);
-        } catch (e) {
-          waiter.reject(e);
-        }
-        return value;
-      },
-      (error: unknown) => {
-        if (waiter === undefined) {
-          this.settle(ctx, t0, inflight, started, true, error);
-          throw error;
-        }
-        try {
-          this.settle(ctx, t0, inflight, started, true, error);
-          waiter.reject(error);
-        } catch (e) {
-          waiter.reject(e);
-        }
-        return undefined as T;
-      },
-    );
+    // A waiter's caller holds the waiter's promise: a throwing `handleResult` reaches it.
+    return handOver(invoke(fn, ctx), waiter, (failed, outcome) => this.settle(ctx, t0, inflight, started, failed, outcome));
   }
 
   /** Samples the outcome, records metrics, and returns the permit (always, and last). */

@@ -9,9 +9,10 @@ import type { Ctx, Fn } from './internal/run.js';
 import { PolicyBase, disposedError } from './policy-base.js';
 import { RUN } from './internal/run.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
-import { callerAborted, type Subscription } from './internal/token.js';
+import { callerAborted } from './internal/token.js';
 import { num, optFn, optionsObject, typeError } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
+import { Sleeps } from './internal/sleep.js';
 
 /** What the registry, the bus and the exporters know about chaos. */
 const CHAOS = describePolicy({ kind: 'chaos', events: { chaos: 'information' } });
@@ -41,12 +42,6 @@ export interface ChaosEvents {
   chaos: { readonly fault?: unknown; readonly latencyMs?: number };
 }
 
-/** A pending injected delay, so that `dispose()` can clear it. */
-interface Delay {
-  timer: unknown;
-  sub: Subscription | undefined;
-  reject: (error: unknown) => void;
-}
 
 /**
  * A policy that injects faults and latency. See {@link chaos}.
@@ -59,13 +54,17 @@ interface Delay {
  * ```
  */
 export class ChaosPolicy extends PolicyBase<ChaosEvents> {
+  /** Probability that a call gets the fault. */
   readonly faultRate: number;
+  /** Probability that a call not faulted is delayed. */
   readonly latencyRate: number;
+  /** The added delay in milliseconds. */
   readonly latencyMs: number;
   private readonly fault: ChaosFault | undefined;
   private readonly enabled: boolean | (() => boolean);
   private readonly random: () => number;
-  private readonly delays = new Set<Delay>();
+  /** Pending injected delays, ended by `dispose()`. */
+  private readonly delays: Sleeps;
 
   /** @internal Use {@link chaos}. */
   constructor(options?: ChaosOptions) {
@@ -91,6 +90,7 @@ export class ChaosPolicy extends PolicyBase<ChaosEvents> {
     this.latencyMs = latencyMs;
     this.enabled = enabled as boolean | (() => boolean);
     this.random = random;
+    this.delays = new Sleeps(this.clock);
   }
 
   /** @internal */
@@ -129,38 +129,12 @@ export class ChaosPolicy extends PolicyBase<ChaosEvents> {
 
   /** Waits `latencyMs` on the clock; an abort (or `dispose()`) clears the timer and rejects at once. */
   private delay(ctx: Ctx): Promise<void> {
-    const tok = ctx.tok;
-    if (tok !== undefined && tok.aborted) return Promise.reject(tok.reason);
-    return new Promise<void>((resolve, reject) => {
-      const d: Delay = { timer: undefined, sub: undefined, reject };
-      const end = (): void => {
-        this.delays.delete(d);
-        d.sub?.cancel();
-      };
-      d.timer = this.clock.setTimeout(() => {
-        end();
-        resolve();
-      }, this.latencyMs);
-      if (tok !== undefined) {
-        d.sub = tok.onAbort((reason) => {
-          this.clock.clearTimeout(d.timer);
-          end();
-          reject(reason);
-        });
-      }
-      this.delays.add(d);
-    });
+    return this.delays.sleep(this.latencyMs, ctx.tok);
   }
 
   /** @internal */
   protected override onDispose(): void {
-    const error = disposedError(this);
-    for (const d of this.delays) {
-      this.clock.clearTimeout(d.timer);
-      d.sub?.cancel();
-      d.reject(error);
-    }
-    this.delays.clear();
+    this.delays.stopAll(disposedError(this));
   }
 }
 

@@ -76,22 +76,39 @@ export interface WrapOptions<A extends unknown[] = unknown[]> {
  * them; `failureRate` is `failures / (successes + failures)`, 0 when there were none.
  */
 export interface PolicyMetrics {
+  /** The policy's name. */
   name: string;
+  /** The policy's kind (`'retry'`, `'circuitBreaker'`, …). */
   kind: string;
+  /** Length of the rolling window these counts cover, in milliseconds. */
   windowMs: number;
+  /** Calls that ended in the window (successes + failures + rejections). */
   calls: number;
+  /** Calls whose caller received a value (a call a fallback answered included). */
   successes: number;
+  /** Calls whose caller received a handled error or a failing result. */
   failures: number;
+  /** Calls the policy refused without running them (open breaker, full bulkhead, no rate-limit permit). */
   rejections: number;
+  /** Calls that ended in a `TimeoutError`. */
   timeouts: number;
+  /** Calls a fallback answered. */
   fallbacks: number;
+  /** Retries (attempts after the first) started in the window. */
   retries: number;
+  /** Calls at least `slowCallDurationMs` slow (circuit breaker). */
   slowCalls: number;
+  /** `failures / (successes + failures)`; `0` when there were none. */
   failureRate: number;
+  /** Latency of the calls that ran, in milliseconds, from a fixed-size histogram. */
   latencyMs: LatencySummary;
+  /** A circuit breaker's current state. */
   state?: string;
+  /** Calls running now (bulkhead, adaptive limit). */
   executing?: number;
+  /** Calls waiting now (bulkhead, adaptive limit, rate limiter). */
   queued?: number;
+  /** An adaptive limit's current concurrency limit. */
   limit?: number;
 }
 
@@ -128,6 +145,7 @@ export type PolicyKind =
 export interface Policy<E extends object = any> {
   /** Option `name`; default `${kind}-${n}`. */
   readonly name: string;
+  /** What the policy is: `'retry'`, `'circuitBreaker'`, `'pipeline'`, … */
   readonly kind: PolicyKind | (string & {});
   /** eventemitter3 emitter, typed per policy. */
   readonly events: PolicyEmitter<E>;
@@ -149,6 +167,7 @@ export interface Policy<E extends object = any> {
 
 /** What a `registry` option must provide (see `createRegistry`). */
 export interface RegistryLike {
+  /** Lists `policy` in the registry. */
   add(policy: Policy): unknown;
 }
 

@@ -16,7 +16,9 @@ import { EventEmitter } from 'eventemitter3';
  * ```
  */
 export interface ListenerErrorEvent {
+  /** The name of the event whose listener threw. */
   readonly event: string;
+  /** What the listener threw. */
   readonly error: unknown;
 }
 
@@ -113,6 +115,8 @@ export class PolicyEmitter<E extends object> extends EventEmitter<ListenerMap<E 
     return super.on(event, fn, context);
   }
 
+  /** Same as `on`. */
+
   override addListener<T extends Names<E>>(event: T, fn: Listen<E, T>, context?: unknown): this {
     this.version++;
     return super.addListener(event, fn, context);
@@ -127,6 +131,8 @@ export class PolicyEmitter<E extends object> extends EventEmitter<ListenerMap<E 
     this.version++;
     return super.removeListener(event, fn, context, once);
   }
+
+  /** Same as `removeListener`. */
 
   override off<T extends Names<E>>(event: T, fn?: Listen<E, T>, context?: unknown, once?: boolean): this {
     this.version++;
@@ -154,17 +160,22 @@ export class PolicyEmitter<E extends object> extends EventEmitter<ListenerMap<E 
   ): boolean {
     const found = (this as unknown as Internals)._events[prefix + String(event)];
     const payload: unknown = (args as unknown[])[0];
-    if (found !== undefined) {
-      if (!Array.isArray(found)) {
-        this.call(String(event), found, payload);
-      } else {
-        // eventemitter3 replaces the array on removal, so iterating the one we hold is safe even
-        // when a listener removes itself or others.
-        for (let i = 0; i < found.length; i++) this.call(String(event), found[i] as Listener, payload);
-      }
+    if (found === undefined) return this.sink !== undefined && this.forward(String(event), payload);
+    if (!Array.isArray(found)) {
+      this.call(String(event), found, payload);
+    } else {
+      // eventemitter3 replaces the array on removal, so iterating the one we hold is safe even
+      // when a listener removes itself or others.
+      for (let i = 0; i < found.length; i++) this.call(String(event), found[i] as Listener, payload);
     }
+    if (this.sink !== undefined) this.forward(String(event), payload);
+    return true;
+  }
+
+  /** Hands one event to the bus's slot, after the emitter's own listeners. */
+  private forward(event: string, payload: unknown): boolean {
     const sink = this.sink;
-    if (sink === undefined || typeof event !== 'string' || !sink.wants(event)) return found !== undefined;
+    if (sink === undefined || !sink.wants(event)) return false;
     sink.send(event, payload);
     return true;
   }

@@ -12,6 +12,8 @@ import { isNonIdempotentOutcome, markOutcome, tokenMarked } from './idempotency.
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
 import { type Deadline, DeadlineQueue } from './internal/deadline-queue.js';
+import type { Linked } from './internal/list.js';
+import { noop, promiseFor } from './internal/deferred.js';
 import { num, optionsObject, rangeError, typeError } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
 
@@ -67,8 +69,8 @@ export interface HedgeEvents {
  */
 class Run<T> implements Deadline {
   due = 0;
-  dlPrev: Deadline | undefined = undefined;
-  dlNext: Deadline | undefined = undefined;
+  prev: Linked | undefined = undefined;
+  next: Linked | undefined = undefined;
   queued = false;
   /** Attempts started. */
   n = 0;
@@ -83,8 +85,8 @@ class Run<T> implements Deadline {
   first: Token | undefined = undefined;
   more: Array<Token | undefined> | undefined = undefined;
   sub: Subscription | undefined = undefined;
-  resolve!: (value: T) => void;
-  reject!: (error: unknown) => void;
+  resolve: (value: unknown) => void = noop;
+  reject: (error: unknown) => void = noop;
   constructor(
     readonly fn: Fn<T>,
     readonly parent: Token | undefined,
@@ -147,10 +149,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     const parent = ctx.tok;
     if (parent?.aborted === true) return Promise.reject(parent.reason);
     const run = new Run<T>(fn, parent, this.start(), ctx.key);
-    const promise = new Promise<T>((resolve, reject) => {
-      run.resolve = resolve;
-      run.reject = reject;
-    });
+    const promise = promiseFor<T>(run);
     if (parent === undefined) run.root = ctx;
     this.budget?.recordAttempt();
     // Any abort of the call's token (the caller, an outer timeout or hedge) ends the call at once;
@@ -197,7 +196,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     if (delay === 0) {
       if (!run.done) this.launch(run);
     } else if (delay !== Infinity && !run.done) {
-      this.waiting.push(run as Run<unknown>, this.clock.now() + delay);
+      this.waiting.schedule(run, this.clock.now() + delay);
     }
     return true;
   }
@@ -243,7 +242,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     if (run.once) markOutcome(outcome);
     if (run.n < this.attempts) {
       // A failure starts the next attempt at once; its wait for the delay ends.
-      this.waiting.remove(run as Run<unknown>);
+      this.waiting.remove(run);
       if (this.launch(run)) return;
     }
     // The last attempt to fail: its failure stands.
@@ -257,14 +256,14 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
   private finish<T>(run: Run<T>, ok: boolean, value: unknown, winner: Token | undefined): void {
     if (run.done) return;
     run.done = true;
-    this.waiting.remove(run as Run<unknown>);
+    this.waiting.remove(run);
     run.sub?.cancel();
     winner?.release();
     const aborted = run.parent?.aborted === true;
     // Only a winner is a success: a failing value that every attempt returned is resolved, but it
     // is a failure. The caller's own abort is neither.
     if (!callerAborted(run.parent)) this.record(ok && winner !== undefined ? SUCCESSES : FAILURES, run.started);
-    if (ok) run.resolve(value as T);
+    if (ok) run.resolve(value);
     else run.reject(value);
     // Losers learn after the call has settled, so nothing they do on abort can change it; their
     // late outcomes land in `settled`, which ignores them.

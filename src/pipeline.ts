@@ -5,16 +5,12 @@
  */
 import { Ctx, type Fn, RUN, invoke } from './internal/run.js';
 import type { CommonOptions, ExecuteOptions, PolicyMetrics, Policy } from './contract.js';
-import { OBSERVE, type SettlementSink, SETTLES } from './internal/settle.js';
+import { OBSERVE, type Observe, type Run, type Runnable, type SettlementSink, SETTLES } from './internal/settle.js';
 import { PolicyBase, disposedError, factoryHint } from './policy-base.js';
 import { OBSERVER } from './internal/call-observer.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { callerAborted } from './internal/token.js';
 import { describePolicy } from './internal/descriptor.js';
-
-type Run = <T>(fn: Fn<T>, ctx: Ctx, outcome?: SettlementSink) => Promise<T>;
-type Observe = (ctx: Ctx) => SettlementSink | undefined;
-type Runnable = Policy & { [RUN]?: Run; [OBSERVE]?: Observe; [SETTLES]?: boolean };
 
 /**
  * Events of a pipeline: only the common ones (`listenerError`, `dispose`).

@@ -58,7 +58,9 @@ const EMPTY_LATENCY: LatencySummary = Object.freeze({
  * Not exported from the package (policies are built by their factories).
  */
 export abstract class PolicyBase<E extends object> implements Policy<E> {
+  /** Option `name`; default `${kind}-${n}`. */
   readonly name: string;
+  /** What the policy is: `'retry'`, `'circuitBreaker'`, `'pipeline'`, … */
   readonly kind: string;
   /** @internal What the registry, its bus and the exporters know about this kind of policy. */
   readonly [DESCRIPTOR]: PolicyDescriptor;

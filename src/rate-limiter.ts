@@ -8,7 +8,8 @@ import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { type Ctx, type Fn, RUN, invoke } from './internal/run.js';
 import type { CommonOptions, PolicyMetrics } from './contract.js';
 import { PolicyBase, disposedError } from './policy-base.js';
-import { type Settleable, Waiter, WaitingRoom } from './internal/waiting-room.js';
+import type { Settleable } from './internal/deferred.js';
+import { handOver, Waiter, WaitingRoom } from './internal/waiting-room.js';
 import { callerAborted } from './internal/token.js';
 import { num, oneOf, optionsObject } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
@@ -24,6 +25,7 @@ interface RateLimiterCommon extends CommonOptions {
 
 /** A token bucket: starts full, refills continuously, never holds more than `capacity`. */
 export interface TokenBucketOptions extends RateLimiterCommon {
+  /** A bucket of `capacity` tokens refilled at `refillPerSecond`. */
   readonly algorithm: 'tokenBucket';
   /** Most permits the bucket holds, i.e. the largest burst (an integer >= 1). */
   readonly capacity: number;
@@ -33,6 +35,7 @@ export interface TokenBucketOptions extends RateLimiterCommon {
 
 /** An exact sliding window: a call may start while fewer than `limit` started in the last `windowMs`. */
 export interface SlidingWindowOptions extends RateLimiterCommon {
+  /** At most `limit` starts in any `windowMs`, exactly. */
   readonly algorithm: 'slidingWindow';
   /** Calls that may start in any window of `windowMs` (an integer >= 1). */
   readonly limit: number;
@@ -154,6 +157,7 @@ const RATE_LIMITER = describePolicy({
  * ```
  */
 export class RateLimiterPolicy extends PolicyBase<RateLimiterEvents> {
+  /** The algorithm in force. */
   readonly algorithm: 'tokenBucket' | 'slidingWindow';
   /** How long a call may wait for a permit, in ms. */
   readonly maxWaitMs: number;
@@ -210,19 +214,9 @@ export class RateLimiterPolicy extends PolicyBase<RateLimiterEvents> {
   private run<T>(fn: Fn<T>, ctx: Ctx, started: number, waiter?: Settleable): Promise<T> {
     const p = invoke(fn, ctx);
     if (this.window === undefined) return waiter === undefined ? p : (p.then(waiter.resolve, waiter.reject) as Promise<T>);
-    return p.then(
-      (value) => {
-        this.record(SUCCESSES, started);
-        if (waiter !== undefined) waiter.resolve(value);
-        return value;
-      },
-      (error: unknown) => {
-        if (!callerAborted(ctx.tok)) this.record(FAILURES, started);
-        if (waiter === undefined) throw error;
-        waiter.reject(error);
-        return undefined as T;
-      },
-    );
+    return handOver(p, waiter, (failed) => {
+      if (!(failed && callerAborted(ctx.tok))) this.record(failed ? FAILURES : SUCCESSES, started);
+    });
   }
 
   private wait<T>(fn: Fn<T>, ctx: Ctx, now: number): Promise<T> {

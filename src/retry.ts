@@ -14,6 +14,7 @@ import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
 import { num, optionsObject, show, typeError } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
+import { Sleeps } from './internal/sleep.js';
 
 /** What the registry, the bus and the exporters know about a retry. */
 const RETRY = describePolicy({
@@ -100,7 +101,7 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
   readonly budget: RetryBudget | undefined;
   private readonly classify: Classifier;
   /** Pending backoff sleeps, ended by `dispose()`. Allocated on the first retry. */
-  private sleeps: Set<(reason: unknown) => void> | undefined = undefined;
+  private sleeps: Sleeps | undefined = undefined;
 
   /** @internal Use {@link retry}. */
   constructor(options?: RetryOptions) {
@@ -275,36 +276,16 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
   /**
    * Waits `ms` on the clock. An abort of the call's token (the caller, an outer timeout, a losing
    * hedge) clears the timer at once and rejects with its reason, so no further attempt starts;
-   * `dispose()` does the same with a disposed error.
+   * `dispose()` does the same with a disposed error. Either way the call is a failure for
+   * metrics, unless it was the caller's own abort.
    */
   private sleep(ms: number, tok: Token | undefined, started: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      // A `retry` listener may have aborted the caller's controller just now, or the policy was
-      // disposed during the attempt that failed.
-      if (tok?.aborted === true || this.disposed) {
-        this.stopped(tok, started);
-        reject(this.disposed ? disposedError(this) : tok?.reason);
-        return;
-      }
-      const sleeps = (this.sleeps ??= new Set());
-      const clock = this.clock;
-      const stop = (reason: unknown): void => {
-        clock.clearTimeout(timer);
-        sub?.cancel();
-        sleeps.delete(stop);
-        this.stopped(tok, started);
-        reject(reason);
-      };
-      // Even a delay of 0 goes through a timer: a macrotask, so a run of instant retries cannot
-      // starve the event loop.
-      const timer = clock.setTimeout(() => {
-        sub?.cancel();
-        sleeps.delete(stop);
-        resolve();
-      }, ms);
-      keepAlive(timer);
-      const sub = tok?.onAbort(stop);
-      sleeps.add(stop);
+    // A `retry` listener may have aborted the caller's controller just now, or the policy was
+    // disposed during the attempt that failed.
+    const p = this.disposed ? Promise.reject(disposedError(this)) : (this.sleeps ??= new Sleeps(this.clock)).sleep(ms, tok);
+    return p.catch((reason: unknown) => {
+      this.stopped(tok, started);
+      throw reason;
     });
   }
 
@@ -315,23 +296,8 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
 
   /** @internal */
   protected override onDispose(): void {
-    const sleeps = this.sleeps;
-    if (sleeps === undefined) return;
-    const error = disposedError(this);
-    for (const stop of Array.from(sleeps)) stop(error);
+    this.sleeps?.stopAll(disposedError(this));
   }
-}
-
-/**
- * `systemClock` unrefs its timers, which suits a guard (a timeout next to work that keeps Node
- * busy). A backoff sleep is different: it is the only thing the caller is waiting for, so an
- * unref'd one would let a script exit in the middle of its retries (cockatiel's
- * `dangerouslyUnref` is opt-in for this reason). Re-ref it where the handle allows.
- */
-function keepAlive(handle: unknown): void {
-  if (typeof handle !== 'object' || handle === null) return;
-  const ref = (handle as { ref?: unknown }).ref;
-  if (typeof ref === 'function') ref.call(handle);
 }
 
 /** A failure's own lower bound on the next delay: a numeric `retryAfterMs` (`>= 0`), else 0. */

@@ -6,7 +6,7 @@
 import { TimeoutError } from './errors.js';
 import { Ctx, type Fn, invoke, RUN } from './internal/run.js';
 import type { CommonOptions } from './contract.js';
-import { type SettlementSink, SETTLES, rejectThrough } from './internal/settle.js';
+import { fulfilThrough, type SettlementSink, SETTLES, rejectThrough } from './internal/settle.js';
 import { PolicyBase, disposedError } from './policy-base.js';
 import { callerAborted, type Subscription, Token } from './internal/token.js';
 import { markOutcome, tokenMarked } from './idempotency.js';
@@ -15,7 +15,8 @@ import { num, oneOf, optionsObject } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
 import { metricsTime } from './clock.js';
 import { type Deadline, DeadlineQueue } from './internal/deadline-queue.js';
-import { promiseFor } from './internal/waiting-room.js';
+import type { Linked } from './internal/list.js';
+import { noop, promiseFor } from './internal/deferred.js';
 
 /**
  * `aggressive`: the call rejects at the deadline whatever `fn` does; `cooperative`: the call
@@ -67,8 +68,8 @@ export interface TimeoutEvents {
  */
 class Call extends Token implements Deadline {
   due = 0;
-  dlPrev: Deadline | undefined = undefined;
-  dlNext: Deadline | undefined = undefined;
+  prev: Linked | undefined = undefined;
+  next: Linked | undefined = undefined;
   queued = false;
   done = false;
   timedOut: TimeoutError | undefined = undefined;
@@ -79,7 +80,7 @@ class Call extends Token implements Deadline {
     parent: Token | undefined,
     readonly started: number,
     /** The outer policy's handlers, when a pipeline fused it with this one (see `SettlementSink`). */
-    readonly outcome: SettlementSink | undefined,
+    readonly sink: SettlementSink | undefined,
   ) {
     // The call is its attempt's token too: one object per call. It aborts at the deadline with a
     // TimeoutError, or when the caller aborts; its AbortSignal exists only if `fn` reads it.
@@ -89,26 +90,16 @@ class Call extends Token implements Deadline {
 
   /** Fulfils the caller's promise with `value`, through the outer policy's outcome if any. */
   fulfil(value: unknown): void {
-    const o = this.outcome;
-    if (o === undefined) return this.resolve(value);
-    let result: unknown;
-    try {
-      result = o.ok(value);
-    } catch (error) {
-      this.reject(error);
-      return;
-    }
-    this.resolve(result);
+    fulfilThrough(this.sink, value, this.resolve, this.reject);
   }
 
   /** Rejects the caller's promise with `error`, through the outer policy's outcome if any. */
   fail(error: unknown): void {
-    const o = this.outcome;
+    const o = this.sink;
     this.reject(o === undefined ? error : rejectThrough(o, error));
   }
 }
 
-const noop = (): void => {};
 
 /** What the registry, the bus and the exporters know about a timeout. */
 const TIMEOUT = describePolicy({ kind: 'timeout', events: { timeout: 'error' } });
@@ -116,7 +107,7 @@ const TIMEOUT = describePolicy({ kind: 'timeout', events: { timeout: 'error' } }
 /**
  * A policy that limits how long each call may take. Build it with {@link timeout}.
  *
- * One clock timer serves all of a policy's calls in flight (a {@link DeadlineQueue}): every call
+ * One clock timer serves all of a policy's calls in flight (a deadline queue): every call
  * has the same duration, so deadlines arrive in call order, and the timer is armed for the
  * earliest only. With `systemClock` it is cleared at the end of the event-loop turn in which the
  * last call settled (with any other clock at once). Deadlines always count from `clock.now()`.
@@ -131,6 +122,7 @@ const TIMEOUT = describePolicy({ kind: 'timeout', events: { timeout: 'error' } }
 export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   /** The limit per call in milliseconds. */
   readonly durationMs: number;
+  /** `'aggressive'` (reject at the deadline) or `'cooperative'` (wait for `fn`). */
   readonly strategy: TimeoutStrategy;
   private readonly deadlines: DeadlineQueue<Call>;
   /** Time for metrics alone (see `metricsTime`). */
@@ -164,7 +156,7 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
     if (ctx.tok === undefined) call.parent = ctx;
     // The resolvers land on the call itself: no executor closure per call.
     const promise = promiseFor<T>(call);
-    this.deadlines.push(call, this.clock.now() + this.durationMs);
+    this.deadlines.schedule(call, this.clock.now() + this.durationMs);
     if (ctx.tok !== undefined) {
       // The caller's abort ends the call at once (the policies outside must not wait for an
       // `fn` that may never settle). It counts as neither outcome.

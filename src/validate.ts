@@ -71,7 +71,7 @@ function describeRule(rule: NumberRule): string {
   if (min !== undefined && max !== undefined) {
     const lo = rule.minExclusive ? '(' : '[';
     const hi = rule.maxExclusive ? ')' : ']';
-    // SPEC.md's own example: `failureRateThreshold must be in (0, 1], got 1.5`.
+    // For example: `failureRateThreshold must be in (0, 1], got 1.5`.
     return `${rule.integer ? 'an integer ' : ''}in ${lo}${min}, ${max}${hi}`;
   }
   let text = what;

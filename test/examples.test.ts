@@ -6,7 +6,8 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const examples = readdirSync(new URL('../examples', import.meta.url)).filter((f) => f.endsWith('.ts'));
+// Subfolders too (examples/migrate/: each guide's side-by-side programs).
+const examples = readdirSync(new URL('../examples', import.meta.url), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
 
 describe('examples', () => {
   it.each(examples)('%s runs and exits 0', (file) => {

@@ -33,9 +33,13 @@ import type { HealthWindow } from './windows.js';
  * ```
  */
 export interface CircuitBreakerEvents {
+  /** The breaker moved `from` one state `to` another at clock time `at`. */
   stateChange: { readonly from: CircuitState; readonly to: CircuitState; readonly at: number };
+  /** A call that counts as a success ended after `durationMs` (`slow`: at least `slowCallDurationMs`). */
   success: { readonly durationMs: number; readonly slow: boolean };
+  /** A handled failure (an `error` thrown or a failing `result`) ended after `durationMs`. */
   failure: { readonly error?: unknown; readonly result?: unknown; readonly durationMs: number; readonly slow: boolean };
+  /** A call was refused without running, in `state`. */
   rejected: { readonly state: CircuitState };
   /** A shared store could not be reached (once per outage); the breaker goes on from local state. */
   storeError: { readonly error: unknown };
@@ -56,6 +60,7 @@ export interface CircuitBreakerEvents {
  * ```
  */
 export interface IsolationHandle {
+  /** Ends this handle's isolation; the breaker closes when every handle is released. Idempotent. */
   release(): void;
 }
 
@@ -158,6 +163,11 @@ export class BreakerMachine {
       if (failure) this.toOpen();
       else this.trialEnded(slow, false);
     }
+  }
+
+  /** The closed state's window decided to open (the policy's inlined `record`). */
+  trip(): void {
+    if (this.st === CLOSED && !this.disposed) this.toOpen();
   }
 
   /** A call that counts as neither (the caller's abort, a local rejection): a trial gives its slot back. */

@@ -33,8 +33,11 @@ export const STATES: readonly CircuitState[] = ['closed', 'open', 'halfOpen', 'i
  * ```
  */
 export interface TimeBucketSnapshot {
+  /** Calls recorded in the bucket. */
   readonly calls: number;
+  /** Handled failures among them. */
   readonly failures: number;
+  /** Slow calls among them. */
   readonly slowCalls: number;
 }
 
@@ -72,6 +75,7 @@ export type WindowSnapshot =
 export interface CircuitBreakerSnapshot {
   /** Format version, `1`. */
   readonly version: 1;
+  /** The state when saved. */
   readonly state: CircuitState;
   /** Consecutive openings since the breaker last closed (drives a `Backoff` open duration). */
   readonly openings: number;
@@ -79,6 +83,7 @@ export interface CircuitBreakerSnapshot {
   readonly retryAfterMs: number;
   /** Wall-clock time of the save (`Date.now()`), so a restore can subtract the downtime. */
   readonly savedAt: number;
+  /** The window's contents when saved. */
   readonly window: WindowSnapshot;
 }
 
@@ -96,11 +101,17 @@ export interface CircuitBreakerSnapshot {
  * ```
  */
 export interface CircuitBreakerInitialState {
+  /** Format version, `1`, when given. */
   readonly version?: 1;
+  /** The state to start in. */
   readonly state: CircuitState;
+  /** Consecutive openings; default `1` for `open` and `halfOpen`, `0` otherwise. */
   readonly openings?: number;
+  /** While open: milliseconds left of the open period; default a whole open period. */
   readonly retryAfterMs?: number;
+  /** Wall-clock time of the save (`Date.now()`); the downtime since is subtracted. Default: none subtracted. */
   readonly savedAt?: number;
+  /** The window's contents; default empty. */
   readonly window?: WindowSnapshot;
 }
 

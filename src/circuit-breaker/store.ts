@@ -25,13 +25,17 @@ import type { HealthWindow } from './windows.js';
  * ```
  */
 export interface SharedBreakerConfig {
+  /** The breaker's window (count or time). */
   readonly window: { readonly type: 'count'; readonly size: number } | { readonly type: 'time'; readonly durationMs: number; readonly buckets: number };
+  /** As the breaker option. */
   readonly minimumCalls: number;
+  /** As the breaker option. */
   readonly failureRateThreshold: number;
   /** `Infinity` when slow calls do not decide. */
   readonly slowCallRateThreshold: number;
   /** The open durations of the 1st, 2nd, … consecutive opening; the last one repeats. */
   readonly openDurationsMs: readonly number[];
+  /** As the breaker option. */
   readonly halfOpenCalls: number;
   /** How long a half-open trial may hold its lease (`halfOpenMaxDurationMs`, else the first open duration). */
   readonly halfOpenMaxDurationMs: number;
@@ -49,8 +53,11 @@ export interface SharedBreakerConfig {
 export interface CircuitStoreBreaker {
   /** The breaker's explicit name: its shared identity. */
   readonly name: string;
+  /** The breaker's clock. */
   readonly clock: Clock;
+  /** The breaker's resolved options, as the store shares them. */
   readonly config: SharedBreakerConfig;
+  /** The breaker's current local state. */
   readonly state: CircuitState;
   /** Applies a state decided elsewhere (`retryAfterMs`: time left while open). Isolation wins over it. */
   impose(state: Exclude<CircuitState, 'isolated'>, retryAfterMs: number): void;
@@ -109,6 +116,7 @@ export interface CircuitStoreSession {
  * ```
  */
 export interface CircuitStore {
+  /** Connects a breaker to the store; the session lives until the breaker is disposed. */
   attach(breaker: CircuitStoreBreaker): CircuitStoreSession;
 }
 

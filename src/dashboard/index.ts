@@ -39,7 +39,9 @@ export type { BusView as DashboardBus, StateChangePayload as DashboardStateChang
  * ```
  */
 export interface DashboardRegistry {
+  /** The listed policies. */
   list(): Policy[];
+  /** The registry's event bus. */
   readonly events: BusView;
 }
 

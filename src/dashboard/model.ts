@@ -37,7 +37,9 @@ export interface DashboardPolicy extends PolicyMetrics {
  * ```
  */
 export interface DashboardPipeline {
+  /** The pipeline's name. */
   name: string;
+  /** Its members' names, outermost first. */
   members: string[];
 }
 

@@ -234,8 +234,10 @@ export const APP_JS = `(function () {
     set(c.errors, pct === 0 ? '0%' : pct < 10 ? pct.toFixed(1) + '%' : Math.round(pct) + '%');
     var ecls = 'stat' + (pct >= 50 ? ' bad' : pct >= 5 ? ' warn' : '');
     if (c.errorsBox.className !== ecls) c.errorsBox.className = ecls;
-    set(c.p50, ms(p.latencyMs.p50));
-    set(c.p99, ms(p.latencyMs.p99));
+    // No latency recorded in the window: nothing to show, rather than a 0 that reads as fast.
+    var timed = p.latencyMs.count > 0;
+    set(c.p50, timed ? ms(p.latencyMs.p50) : '–');
+    set(c.p99, timed ? ms(p.latencyMs.p99) : '–');
     set(c.rejections, num(p.rejections));
     var rcls = 'stat' + (p.rejections > 0 ? ' warn' : '');
     if (c.rejBox.className !== rcls) c.rejBox.className = rcls;
@@ -251,7 +253,9 @@ export const APP_JS = `(function () {
     var h = c.history;
     var sec = Math.floor(now / 1000);
     var last = h[h.length - 1];
-    if (last !== undefined && last.s === sec) {
+    if (!timed) {
+      // No latency in the window (an open breaker rejecting everything): no point to draw.
+    } else if (last !== undefined && last.s === sec) {
       if (p.latencyMs.p50 > last.a) last.a = p.latencyMs.p50;
       if (p.latencyMs.p99 > last.b) last.b = p.latencyMs.p99;
       last.t = now;

@@ -23,7 +23,9 @@ import { buildSnapshot, type RegistryView } from './model.js';
  * ```
  */
 export interface BusView {
+  /** Subscribes to state changes. */
   on(event: 'stateChange', fn: (e: StateChangePayload) => void): unknown;
+  /** Unsubscribes. */
   off(event: 'stateChange', fn: (e: StateChangePayload) => void): unknown;
 }
 /**
@@ -37,11 +39,17 @@ export interface BusView {
  * ```
  */
 export interface StateChangePayload {
+  /** The policy's name. */
   readonly policy: string;
+  /** The policy's kind. */
   readonly kind: string;
+  /** The state it left. */
   readonly from: string;
+  /** The state it entered. */
   readonly to: string;
+  /** Clock time of the change, in milliseconds. */
   readonly at: number;
+  /** True for the announcement of the state a policy had when it was listed. */
   readonly initial?: boolean;
 }
 

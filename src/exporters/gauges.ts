@@ -2,7 +2,8 @@
  * The point-in-time readings both exporters show as gauges, read through each policy's
  * descriptor (never its internals), so a new policy declares its gauges in its own file.
  *
- * @internal
+ * Not exported from the package.
+ *
  * @module
  */
 import type { Policy } from '../contract.js';

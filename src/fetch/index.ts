@@ -26,7 +26,16 @@ import type { Pipeline } from '../pipeline.js';
 export { HttpStatusError, parseRetryAfter } from './errors.js';
 export type { StandardPipelineOptions } from './standard.js';
 
-/** The `fetch` signature. */
+/**
+ * The `fetch` signature: what `resilientFetch` takes as its `fetch` option and returns.
+ *
+ * @example
+ * ```ts
+ * import { resilientFetch, type FetchFunction } from 'breakwater/fetch';
+ * const logged: FetchFunction = (input, init) => (console.log(init?.method ?? 'GET', String(input)), fetch(input, init));
+ * const http = resilientFetch({ fetch: logged });
+ * ```
+ */
 export type FetchFunction = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
 /**
@@ -147,10 +156,18 @@ function originOf(url: string): string {
   }
 }
 
+/**
+ * A `Request` of any fetch implementation (the global one, undici's package, another realm's):
+ * checked by shape, since `instanceof Request` fails across them.
+ */
+function isRequest(input: unknown): input is Request {
+  return typeof input === 'object' && input !== null && typeof (input as Request).url === 'string' && typeof (input as Request).method === 'string';
+}
+
 function urlOf(input: RequestInfo | URL): string {
   if (typeof input === 'string') return input;
-  if (input instanceof URL) return input.href;
-  return (input).url;
+  if (!isRequest(input)) return String(input);
+  return input.url;
 }
 
 /**
@@ -260,11 +277,11 @@ export function resilientFetch(options?: ResilientFetchOptions): ResilientFetch 
     } catch (error) {
       return Promise.reject(error);
     }
-    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    const method = (init?.method ?? (isRequest(input) ? input.method : 'GET')).toUpperCase();
     const body = init?.body;
     const once =
       streamBody(body) ||
-      (body === undefined && input instanceof Request && input.body !== null) ||
+      (body === undefined && isRequest(input) && input.body !== null) ||
       (!retryNonIdempotent && !IDEMPOTENT.has(method) && !hasIdempotencyKey(input, init));
     const state: Call = { failed: undefined, sent: false };
     const attempt = async (ctx: AttemptContext): Promise<Response> => {
@@ -312,20 +329,21 @@ export function resilientFetch(options?: ResilientFetchOptions): ResilientFetch 
 function hasIdempotencyKey(input: RequestInfo | URL, init: RequestInit | undefined): boolean {
   const h = init?.headers;
   if (h !== undefined) {
-    if (h instanceof Headers) return h.has('idempotency-key');
+    // Headers of any implementation (undici's own class is not the global one).
+    if (typeof (h as Headers).has === 'function') return (h as Headers).has('idempotency-key');
     if (Array.isArray(h)) return h.some(([k]) => String(k).toLowerCase() === 'idempotency-key');
     for (const k of Object.keys(h)) if (k.toLowerCase() === 'idempotency-key') return true;
     return false;
   }
-  return input instanceof Request && input.headers.has('idempotency-key');
+  return isRequest(input) && input.headers.has('idempotency-key');
 }
 
 /** The request a `policy` function chooses by: method, URL and headers (never the body, which fetch still needs). */
 function requestFor(input: RequestInfo | URL, init: RequestInit | undefined): Request {
-  if (input instanceof Request && init === undefined) return input;
+  if (isRequest(input) && init === undefined) return input;
   const meta: RequestInit = {};
   if (init?.method !== undefined) meta.method = init.method;
   if (init?.headers !== undefined) meta.headers = init.headers;
-  else if (input instanceof Request) meta.headers = input.headers;
-  return new Request(input instanceof Request ? input.url : input, meta);
+  else if (isRequest(input)) meta.headers = input.headers;
+  return new Request(isRequest(input) ? input.url : input, meta);
 }

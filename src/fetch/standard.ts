@@ -133,6 +133,9 @@ export function standardPipeline(
     // with that failure at once.
     handle: (error) => retryable(error) && !(hintOf(error) > maxRetryAfterMs),
     ...(budget === undefined ? {} : { budget }),
+    // The retry's own cap on hints, where the retry has the option (it gives up with `giveUp`);
+    // the `handle` above enforces the same cap either way.
+    ...({ maxRetryAfterMs } as object),
     name: `${name}:retry`,
     ...withClock,
   });

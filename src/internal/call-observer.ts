@@ -1,7 +1,8 @@
 /**
  * The per-call hook exporters read through a registry's taps (see registry/taps.ts).
  *
- * @internal
+ * Not exported from the package.
+ *
  * @module
  */
 import type { Policy } from '../contract.js';

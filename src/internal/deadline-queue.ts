@@ -17,21 +17,16 @@
  * @module
  */
 import { type Clock, atEndOfTurn, turnTimeOf } from '../clock.js';
+import { type Linked, List } from './list.js';
 
-/** A node of a {@link DeadlineQueue}: the fields the queue keeps on the waiting object itself. */
-export interface Deadline {
+/** A node of a {@link DeadlineQueue}: the list's links plus when it falls due, kept on the waiting object itself. */
+export interface Deadline extends Linked {
   /** When it falls due, by the queue's clock. */
   due: number;
-  /** Links; `undefined` when not in a queue (and `queued` is false). */
-  dlPrev: Deadline | undefined;
-  dlNext: Deadline | undefined;
-  queued: boolean;
 }
 
 /** Deadlines in time order, served by one timer. @internal */
-export class DeadlineQueue<N extends Deadline> {
-  private head: N | undefined = undefined;
-  private tail: N | undefined = undefined;
+export class DeadlineQueue<N extends Deadline> extends List<N> {
   private timer: unknown = undefined;
   private due = 0;
   private readonly defer: boolean;
@@ -47,6 +42,7 @@ export class DeadlineQueue<N extends Deadline> {
     /** Called once for each node whose deadline has come, after it left the queue. */
     private readonly expire: (node: N) => void,
   ) {
+    super();
     // A clock on the event loop's own timers: clearing can wait for the end of the turn.
     this.defer = turnTimeOf(clock) !== undefined;
   }
@@ -56,24 +52,12 @@ export class DeadlineQueue<N extends Deadline> {
     return this.head === undefined;
   }
 
-  /** The first node to fall due. */
-  peek(): N | undefined {
-    return this.head;
-  }
-
   /** Adds `node` to fall due at `due`. */
-  push(node: N, due: number): void {
+  schedule(node: N, due: number): void {
     node.due = due;
-    node.queued = true;
     let after = this.tail;
-    while (after !== undefined && after.due > due) after = after.dlPrev as N | undefined;
-    const before = (after === undefined ? this.head : after.dlNext) as N | undefined;
-    node.dlPrev = after;
-    node.dlNext = before;
-    if (after === undefined) this.head = node;
-    else after.dlNext = node;
-    if (before === undefined) this.tail = node;
-    else before.dlPrev = node;
+    while (after !== undefined && after.due > due) after = after.prev as N | undefined;
+    this.insertAfter(after, node);
     if (this.timer === undefined) this.arm(due);
     else if (due < this.due) {
       // A new earliest deadline (only with varying durations): the timer must fire sooner.
@@ -82,33 +66,21 @@ export class DeadlineQueue<N extends Deadline> {
     }
   }
 
-  /** Takes `node` out of the queue (no-op if it is not queued). */
-  remove(node: N): void {
-    if (!node.queued) return;
-    node.queued = false;
-    const { dlPrev: prev, dlNext: next } = node;
-    if (prev === undefined) this.head = next as N | undefined;
-    else prev.dlNext = next;
-    if (next === undefined) this.tail = prev as N | undefined;
-    else next.dlPrev = prev;
-    node.dlPrev = node.dlNext = undefined;
-    if (this.head !== undefined || this.timer === undefined) return;
+  /** Takes `node` out of the queue (no-op, false, if it is not queued). */
+  override remove(node: N): boolean {
+    if (!super.remove(node)) return false;
+    if (this.head !== undefined || this.timer === undefined) return true;
     if (!this.defer) this.stop();
     else if (!this.clearPending) {
       this.clearPending = true;
       atEndOfTurn(this.endOfTurn);
     }
+    return true;
   }
 
   /** Empties the queue without expiring anything, and clears the timer (for `dispose()`). */
   clear(): N[] {
-    const nodes: N[] = [];
-    for (let n = this.head; n !== undefined; n = n.dlNext as N | undefined) nodes.push(n);
-    for (const n of nodes) {
-      n.queued = false;
-      n.dlPrev = n.dlNext = undefined;
-    }
-    this.head = this.tail = undefined;
+    const nodes = this.drain();
     this.stop();
     return nodes;
   }

@@ -3,7 +3,8 @@
  * policy, declared once in the policy's own file. Nothing outside the policy keeps a list of
  * kinds, event names, severities or gauge getters.
  *
- * @internal
+ * Not exported from the package.
+ *
  * @module
  */
 import type { Policy } from '../contract.js';

@@ -3,7 +3,8 @@
  * A pipeline calls its members' `[RUN]` directly with one shared {@link Ctx}, so a pipeline of
  * five policies costs one caller-signal listener at most.
  *
- * @internal
+ * Not exported from the package.
+ *
  * @module
  */
 import type { AttemptContext } from '../contract.js';

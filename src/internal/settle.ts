@@ -4,10 +4,12 @@
  * timeout), which settles its own promise through them. The pipeline pairs them: see
  * `Pipeline.step` and docs/internals.md.
  *
- * @internal
+ * Not exported from the package.
+ *
  * @module
  */
-import type { Ctx, Fn } from './run.js';
+import type { Policy } from '../contract.js';
+import type { Ctx, Fn, RUN } from './run.js';
 
 /**
  * An outer policy's outcome handlers: `ok` receives the value and returns what the caller gets
@@ -47,6 +49,9 @@ export type Observe = (ctx: Ctx) => SettlementSink | undefined;
  * @internal
  */
 export const SETTLES: unique symbol = Symbol.for('breakwater.settles') as never;
+
+/** A policy as the pipeline sees it: the public contract plus whichever hooks it has. @internal */
+export type Runnable = Policy & { [RUN]?: Run; [OBSERVE]?: Observe; [SETTLES]?: boolean };
 
 /** The error the caller gets once `sink.err` has seen `error`. @internal */
 export function rejectThrough(sink: SettlementSink, error: unknown): unknown {

@@ -4,7 +4,8 @@
  * costs microseconds per call on Node), and a real `AbortSignal` is created only when user code
  * reads `ctx.signal`.
  *
- * @internal
+ * Not exported from the package.
+ *
  * @module
  */
 

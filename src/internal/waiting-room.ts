@@ -1,140 +1,19 @@
 /**
- * The FIFO wait queue shared by the bulkhead, the rate limiter and the adaptive limit: an
- * intrusive doubly linked list, so a waiter that leaves early (its caller aborted, its queue
- * timeout passed) is unlinked in O(1) and its place is free at once. cockatiel keeps such
- * entries in an array until they reach the head; `Array.prototype.shift`/`splice` over a long
- * queue is O(n) besides.
+ * The waiting room shared by the bulkhead, the rate limiter and the adaptive limit: a FIFO of
+ * waiting calls on the intrusive list (list.ts), so a waiter that leaves early (its caller
+ * aborted, its queue timeout passed) is unlinked in O(1) and its place is free at once.
  *
- * @internal
+ * Not exported from the package.
+ *
  * @module
  */
 import type { Clock } from '../clock.js';
+import { noop, promiseFor, type Settleable } from './deferred.js';
+import { List, ListNode } from './list.js';
 import type { Ctx, Fn } from './run.js';
 import type { Subscription } from './token.js';
 
-/**
- * A node of a {@link WaitQueue}. Waiters extend it, so queueing allocates nothing beyond the
- * waiter itself.
- *
- * @internal
- * @example
- * ```ts
- * import { WaitNode, WaitQueue } from './waiting-room.js';
- * class Waiter extends WaitNode { constructor(readonly id: number) { super(); } }
- * const q = new WaitQueue<Waiter>();
- * q.push(new Waiter(1));
- * q.shift()?.id; // 1
- * ```
- */
-export class WaitNode {
-  /** @internal */ prev: WaitNode | undefined = undefined;
-  /** @internal */ next: WaitNode | undefined = undefined;
-  /** True while the node is in a queue: removal is idempotent, a node is in one queue at most. */
-  queued = false;
-}
 
-/**
- * FIFO of {@link WaitNode}s: `push`, `shift`, `peek` and `remove` are O(1) and allocation-free.
- *
- * @internal
- * @example
- * ```ts
- * import { WaitNode, WaitQueue } from './waiting-room.js';
- * const q = new WaitQueue<WaitNode>();
- * const a = new WaitNode();
- * const b = new WaitNode();
- * q.push(a);
- * q.push(b);
- * q.remove(a); // true: a's caller gave up; b is now first
- * q.peek() === b; // true
- * ```
- */
-export class WaitQueue<N extends WaitNode> {
-  private head: N | undefined = undefined;
-  private tail: N | undefined = undefined;
-  /** Number of nodes in the queue. */
-  size = 0;
-
-  /** Appends `node` (which must not be in a queue). */
-  push(node: N): void {
-    node.queued = true;
-    node.next = undefined;
-    const tail = this.tail;
-    node.prev = tail;
-    if (tail === undefined) this.head = node;
-    else tail.next = node;
-    this.tail = node;
-    this.size++;
-  }
-
-  /** The first node, left in place. */
-  peek(): N | undefined {
-    return this.head;
-  }
-
-  /** Removes and returns the first node. */
-  shift(): N | undefined {
-    const node = this.head;
-    if (node !== undefined) this.unlink(node);
-    return node;
-  }
-
-  /** Removes `node` wherever it is; false (and nothing changes) if it is not queued. */
-  remove(node: N): boolean {
-    if (!node.queued) return false;
-    this.unlink(node);
-    return true;
-  }
-
-  private unlink(node: N): void {
-    const { prev, next } = node;
-    if (prev === undefined) this.head = next as N | undefined;
-    else prev.next = next;
-    if (next === undefined) this.tail = prev as N | undefined;
-    else next.prev = prev;
-    // Drop the links so a removed waiter never keeps its neighbours reachable.
-    node.prev = undefined;
-    node.next = undefined;
-    node.queued = false;
-    this.size--;
-  }
-}
-
-/** The two ends of a promise, kept on a waiter until its turn comes. @internal */
-export interface Settleable {
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
-
-let capturedResolve: (value: unknown) => void = () => undefined;
-let capturedReject: (error: unknown) => void = () => undefined;
-// One executor for every waiter: `new Promise` calls it synchronously, so the resolvers can be
-// picked up right after without allocating a closure per waiting call.
-const capture = (resolve: (value: unknown) => void, reject: (error: unknown) => void): void => {
-  capturedResolve = resolve;
-  capturedReject = reject;
-};
-
-/**
- * A new promise whose `resolve` and `reject` are stored on `waiter`.
- *
- * @internal
- * @example
- * ```ts
- * import { promiseFor, type Settleable } from './waiting-room.js';
- * const w: Settleable = { resolve: () => {}, reject: () => {} };
- * const p = promiseFor<number>(w);
- * w.resolve(1); // p fulfils with 1
- * ```
- */
-export function promiseFor<T>(waiter: Settleable): Promise<T> {
-  const promise = new Promise<T>(capture as (resolve: (value: T) => void, reject: (error: unknown) => void) => void);
-  waiter.resolve = capturedResolve;
-  waiter.reject = capturedReject;
-  return promise;
-}
-
-function noop(): void {}
 
 /**
  * A call waiting in a policy's queue: what to run once admitted, and the two ends of the promise
@@ -142,7 +21,7 @@ function noop(): void {}
  *
  * @internal
  */
-export class Waiter extends WaitNode implements Settleable {
+export class Waiter extends ListNode implements Settleable {
   resolve: (value: unknown) => void = noop;
   reject: (error: unknown) => void = noop;
   /** The caller's abort subscription, cancelled when the waiter leaves the queue either way. */
@@ -165,7 +44,7 @@ export class Waiter extends WaitNode implements Settleable {
  *
  * @internal
  */
-export class WaitingRoom<W extends Waiter> extends WaitQueue<W> {
+export class WaitingRoom<W extends Waiter> extends List<W> {
   private timer: unknown = undefined;
 
   constructor(private readonly clock: Clock) {
@@ -219,4 +98,45 @@ export class WaitingRoom<W extends Waiter> extends WaitQueue<W> {
     this.clearTimer();
     for (let w = this.take(); w !== undefined; w = this.take()) w.reject(error);
   }
+}
+
+/**
+ * Settle, record, hand over: what every policy that admits waiting calls does when an admitted
+ * call's work settles. `settle(failed, outcome)` runs first (return the permit, record metrics,
+ * sample); then the outcome goes to `waiter` (whose promise the caller holds) or, on the fast
+ * path with no waiter, to the returned promise. With a waiter the returned promise never rejects
+ * (it is discarded), and a throwing `settle` (a user predicate, a failing observer) rejects the
+ * waiter instead of leaving its caller hanging.
+ *
+ * @internal
+ */
+export function handOver<T>(p: Promise<T>, waiter: Settleable | undefined, settle: (failed: boolean, outcome: unknown) => void): Promise<T> {
+  return p.then(
+    (value) => {
+      if (waiter === undefined) {
+        settle(false, value);
+        return value;
+      }
+      try {
+        settle(false, value);
+        waiter.resolve(value);
+      } catch (error) {
+        waiter.reject(error);
+      }
+      return value;
+    },
+    (error: unknown) => {
+      if (waiter === undefined) {
+        settle(true, error);
+        throw error;
+      }
+      try {
+        settle(true, error);
+        waiter.reject(error);
+      } catch (thrown) {
+        waiter.reject(thrown);
+      }
+      return undefined as T;
+    },
+  );
 }

@@ -10,7 +10,7 @@
  */
 
 /**
- * Latency statistics in milliseconds, as reported by {@link LatencyHistogram.summary}. Every field
+ * Latency statistics in milliseconds, as reported in every policy's `metrics().latencyMs`. Every field
  * is 0 when nothing was recorded.
  *
  * Public through `PolicyMetrics.latencyMs`.

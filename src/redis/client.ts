@@ -16,13 +16,21 @@ import { createHash } from 'node:crypto';
  * ```
  */
 export interface IoRedisLike {
+  /** Runs a loaded script by its SHA1. */
   evalsha(sha: string, numKeys: number, ...args: string[]): Promise<unknown>;
+  /** Runs a script (and loads it). */
   eval(script: string, numKeys: number, ...args: string[]): Promise<unknown>;
+  /** A new connection with the same options (for pub/sub). */
   duplicate(): IoRedisLike;
+  /** Subscribes to channels. */
   subscribe(...channels: string[]): Promise<unknown>;
+  /** Unsubscribes from channels. */
   unsubscribe(...channels: string[]): Promise<unknown>;
+  /** Listens for connection events and messages. */
   on(event: string, listener: (...args: never[]) => void): unknown;
+  /** Closes the connection gracefully. */
   quit(): Promise<unknown>;
+  /** Closes the connection at once. */
   disconnect(): void;
 }
 
@@ -40,14 +48,23 @@ export interface IoRedisLike {
  * ```
  */
 export interface NodeRedisLike {
+  /** Runs a loaded script by its SHA1. */
   evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  /** Runs a script (and loads it). */
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  /** A new client with the same options (for pub/sub). */
   duplicate(): NodeRedisLike;
+  /** Connects a duplicated client. */
   connect(): Promise<unknown>;
+  /** Subscribes `listener` to a channel. */
   subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
+  /** Unsubscribes from a channel. */
   unsubscribe(channel: string): Promise<unknown>;
+  /** Listens for connection events. */
   on(event: string, listener: (...args: never[]) => void): unknown;
+  /** Closes the connection gracefully. */
   quit(): Promise<unknown>;
+  /** Closes the connection at once. */
   disconnect(): Promise<unknown>;
 }
 

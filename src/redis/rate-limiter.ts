@@ -81,7 +81,9 @@ export type RedisRateLimiterOptions =
  * ```
  */
 export interface RedisRateLimiterEvents extends RateLimiterEvents {
+  /** A Redis command failed or timed out after a success; the limiter goes on by `whenDown`. */
   storeError: { readonly error: unknown };
+  /** Redis answered again after a `storeError`. */
   storeRecovered: Record<string, never>;
 }
 
@@ -110,8 +112,11 @@ const tag = Math.random().toString(36).slice(2, 10);
  * ```
  */
 export class RedisRateLimiterPolicy extends PolicyBase<RedisRateLimiterEvents> {
+  /** The algorithm in force. */
   readonly algorithm: 'tokenBucket' | 'slidingWindow';
+  /** How long a call may wait for a permit, in milliseconds. */
   readonly maxWaitMs: number;
+  /** What happens while Redis is unreachable: `'local'`, `'allow'` or `'deny'`. */
   readonly whenDown: 'local' | 'allow' | 'deny';
   private readonly cmds: Commands;
   private readonly key: string;

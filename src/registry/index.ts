@@ -222,6 +222,22 @@ class RegistryImpl implements Registry {
 }
 
 /**
+ * True for a registry made by {@link createRegistry} (of any copy of the package): what the
+ * exporters check their `registry` argument with.
+ *
+ * @internal
+ */
+export function isRegistry(value: unknown): value is Registry {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as Registry)[TAP] === 'function' &&
+    typeof (value as Registry).list === 'function' &&
+    typeof (value as Registry).events === 'object'
+  );
+}
+
+/**
  * Creates a registry: a set of named policies and one event bus for all of them.
  *
  * A policy created with `registry` (or passed to `add`) is listed under its `name`; duplicate
@@ -253,22 +269,6 @@ class RegistryImpl implements Registry {
  * registry.get('api-breaker')?.metrics().failureRate;
  * ```
  */
-/**
- * True for a registry made by {@link createRegistry} (of any copy of the package): what the
- * exporters check their `registry` argument with.
- *
- * @internal
- */
-export function isRegistry(value: unknown): value is Registry {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as Registry)[TAP] === 'function' &&
-    typeof (value as Registry).list === 'function' &&
-    typeof (value as Registry).events === 'object'
-  );
-}
-
 export function createRegistry(options?: RegistryOptions): Registry {
   const o = optionsObject('registry', options);
   const clock = o['clock'];

@@ -2,7 +2,8 @@
  * Exporter hooks: per-call outcomes and delisting, which exporters (Prometheus, OpenTelemetry)
  * need beyond the bus.
  *
- * @internal
+ * Not exported from the package.
+ *
  * @module
  */
 import type { Policy } from '../contract.js';

@@ -3,7 +3,7 @@
 // is sent when the test advances it, never on wall time.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { bulkhead, circuitBreaker, createRegistry, pipeline, type Registry } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
 import { dashboard, serveDashboard, type DashboardServer, type DashboardSnapshot } from '../../src/dashboard/index.js';
@@ -280,6 +280,31 @@ describe('connections', () => {
     expect((await get(url + 'stream')).status).toBe(503);
     expect((await get(url)).status).toBe(200);
     expect((await get(url + 'snapshot')).status).toBe(200);
+  });
+
+  it('a client that stops reading is dropped once 4 MiB wait for it, not buffered for without end', async () => {
+    const { server, registry, clock } = await setup({ intervalMs: 100 });
+    for (let i = 0; i < 200; i++) circuitBreaker({ name: `breaker-with-a-longish-name-${i}`, registry, clock });
+    const socket = connect(server.port, '127.0.0.1');
+    cleanups.push(() => socket.destroy());
+    await new Promise<void>((r) => socket.once('connect', r));
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    socket.on('error', () => undefined); // the server resets it
+    socket.write('GET /stream HTTP/1.1\r\nHost: x\r\n\r\n');
+    socket.pause(); // and never read
+    await until(() => server.connections === 1, 'the stream to open');
+    let ticks = 0;
+    while (server.connections === 1 && ticks < 2000) {
+      await clock.advance(100);
+      ticks++;
+      if (ticks % 20 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(server.connections).toBe(0);
+    // ~60 KiB a snapshot: more than 4 MiB (plus what the kernel's buffers took) went unread.
+    expect(ticks).toBeGreaterThan(60);
+    expect(clock.pendingTimers).toBe(0);
+    socket.resume(); // the server hung up: reading on reaches its end
+    await closed;
   });
 
   it('one snapshot is computed per interval whatever the number of connections', async () => {

@@ -2,13 +2,14 @@
 // Real time, small delays (the standard pipeline's numbers are injected through `standard`); a
 // counting clock proves that no timer is left once each test's clients are disposed.
 import { describe, it, expect, beforeAll, afterAll, afterEach, beforeEach, vi } from 'vitest';
-import { fetch as undiciFetch } from 'undici';
+import { fetch as undiciFetch, Headers as UndiciHeaders, Request as UndiciRequest } from 'undici';
 import { resilientFetch, HttpStatusError, type ResilientFetch, type ResilientFetchOptions } from '../../src/fetch/index.js';
 import { backoff } from '../../src/backoff.js';
 import { retry } from '../../src/retry.js';
 import { hedge } from '../../src/hedge.js';
 import { timeout } from '../../src/timeout.js';
 import { pipeline } from '../../src/pipeline.js';
+import { policyPool } from '../../src/policy-pool.js';
 import { createRegistry } from '../../src/registry/index.js';
 import { isBreakwaterError } from '../../src/errors.js';
 import { type Clock, systemClock } from '../../src/clock.js';
@@ -402,6 +403,16 @@ describe("undici's fetch as the fetch option", () => {
     expect(await res.text()).toBe('undici');
     expect(server.hits('/u').map((h) => h.body.toString())).toEqual([text, text]);
 
+    // undici's own Headers and Request classes (not the global ones) are read by shape.
+    server.script('/u-key', { status: 503 }, { status: 201 });
+    const keyed = await http(server.url('/u-key'), { method: 'POST', body: 'x', headers: new UndiciHeaders({ 'Idempotency-Key': 'u-1' }) as unknown as Headers });
+    expect(keyed.status).toBe(201);
+    expect(server.hits('/u-key')).toHaveLength(2);
+    server.script('/u-req', { status: 503 }, { status: 201 });
+    const once = await http(new UndiciRequest(server.url('/u-req'), { method: 'GET' }) as unknown as Request, { method: 'PATCH', body: 'x' });
+    expect(once.status).toBe(503);
+    expect(server.hits('/u-req')).toHaveLength(1);
+
     server.script('/u-hang', { hang: true });
     const controller = new AbortController();
     const call = http(server.url('/u-hang'), { signal: controller.signal });
@@ -413,6 +424,23 @@ describe("undici's fetch as the fetch option", () => {
 });
 
 describe('the policy option', () => {
+  it("a policy of the user's own gets the request's origin as the call key", async () => {
+    server.script('/keyed-pool', { body: 'a' });
+    other.script('/keyed-pool', { body: 'b' });
+    const keys: string[] = [];
+    const pool = policyPool((key) => {
+      keys.push(key);
+      return retry({ maxAttempts: 1, clock });
+    });
+    const http = client({ policy: pool });
+    expect(await (await http(server.url('/keyed-pool'))).text()).toBe('a');
+    expect(await (await http(other.url('/keyed-pool?x=1'))).text()).toBe('b');
+    expect(await (await http(new URL(server.url('/keyed-pool')))).text()).toBe('a');
+    expect(keys).toEqual([server.origin, other.origin]);
+    pool.dispose();
+  });
+
+
   it('a function of the request chooses the policy per request', async () => {
     server.script('/choose', { status: 503 }, { status: 200 });
     const seen: string[] = [];

@@ -1,5 +1,5 @@
 // HttpStatusError, Retry-After parsing and option validation of resilientFetch (no network).
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, expectTypeOf } from 'vitest';
 import fc from 'fast-check';
 import { resilientFetch, HttpStatusError, parseRetryAfter } from '../../src/fetch/index.js';
 import { isBreakwaterError, BreakwaterError } from '../../src/errors.js';
@@ -119,5 +119,14 @@ describe('runs anywhere', () => {
       const imports = [...readFileSync(new URL(f, dir), 'utf8').matchAll(/^(?:import|export|\})[^\n]*from '([^']+)'/gm)].map((m) => m[1]);
       for (const i of imports) expect(i, `${f} imports ${i}`).toMatch(/^\.\.?\//);
     }
+  });
+});
+
+describe('types', () => {
+  it("has fetch's signature", () => {
+    const http = resilientFetch({ fetch: () => Promise.resolve(new Response(null)) });
+    expectTypeOf(http).toMatchTypeOf<(input: RequestInfo | URL, init?: RequestInit) => Promise<Response>>();
+    expectTypeOf(http).parameters.toEqualTypeOf<[input: RequestInfo | URL, init?: RequestInit]>();
+    http.dispose();
   });
 });

@@ -6,14 +6,14 @@ import { ManualClock } from '../../src/testing/index.js';
 interface Node extends Deadline {
   id: number;
 }
-const node = (id: number): Node => ({ id, due: 0, dlPrev: undefined, dlNext: undefined, queued: false });
+const node = (id: number): Node => ({ id, due: 0, prev: undefined, next: undefined, queued: false });
 
 describe('DeadlineQueue', () => {
   it('serves many deadlines with one timer and expires them in order', async () => {
     const clock = new ManualClock();
     const fired: Array<[number, number]> = [];
     const q = new DeadlineQueue<Node>(clock, (n) => fired.push([n.id, clock.now()]));
-    for (let i = 0; i < 5; i++) q.push(node(i), 100 + i * 10);
+    for (let i = 0; i < 5; i++) q.schedule(node(i), 100 + i * 10);
     expect(clock.pendingTimers).toBe(1);
     await clock.advance(125);
     expect(fired).toEqual([
@@ -32,8 +32,8 @@ describe('DeadlineQueue', () => {
     const q = new DeadlineQueue<Node>(clock, () => {});
     const a = node(1);
     const b = node(2);
-    q.push(a, 10);
-    q.push(b, 20);
+    q.schedule(a, 10);
+    q.schedule(b, 20);
     q.remove(a);
     expect(clock.pendingTimers).toBe(1);
     q.remove(b);
@@ -46,8 +46,8 @@ describe('DeadlineQueue', () => {
     const clock = new ManualClock();
     const fired: number[] = [];
     const q = new DeadlineQueue<Node>(clock, (n) => fired.push(n.id));
-    q.push(node(1), 100);
-    q.push(node(2), 30);
+    q.schedule(node(1), 100);
+    q.schedule(node(2), 30);
     await clock.advance(30);
     expect(fired).toEqual([2]);
     await clock.advance(70);
@@ -59,8 +59,8 @@ describe('DeadlineQueue', () => {
     const q = new DeadlineQueue<Node>(clock, () => {
       throw new Error('must not expire');
     });
-    q.push(node(1), 5);
-    q.push(node(2), 6);
+    q.schedule(node(1), 5);
+    q.schedule(node(2), 6);
     expect(q.clear().map((n) => n.id)).toEqual([1, 2]);
     expect(clock.pendingTimers).toBe(0);
   });
@@ -76,7 +76,7 @@ describe('DeadlineQueue', () => {
           const fired: number[] = [];
           const q = new DeadlineQueue<Node>(clock, (n) => fired.push(n.id));
           const nodes = ops.map((_, i) => node(i));
-          ops.forEach((op, i) => q.push(nodes[i] as Node, op.at + op.wait));
+          ops.forEach((op, i) => q.schedule(nodes[i] as Node, op.at + op.wait));
           ops.forEach((op, i) => op.drop && q.remove(nodes[i] as Node));
           await clock.advance(200);
           const expected = ops

@@ -177,6 +177,48 @@ describe('the dashboard page in Chromium', () => {
     server = undefined;
   });
 
+  it('stays readable with 200 policies: a grid of cards, no sideways scrolling, long names cut with an ellipsis', async () => {
+    const registry = createRegistry();
+    for (let i = 0; i < 40; i++) {
+      pipeline(
+        fallback(null, { name: `service-${i}-fallback` }),
+        retry({ name: `service-${i}-retry` }),
+        circuitBreaker({ name: `service-${i}-breaker-with-a-rather-long-name-that-cannot-fit` }),
+        timeout({ name: `service-${i}-timeout`, durationMs: 100 }),
+        { name: `service-${i}`, registry },
+      );
+    }
+    expect(registry.list()).toHaveLength(200);
+    server = await serveDashboard(registry, { intervalMs: 200 });
+    const { page, problems } = await newPage();
+    await page.setViewportSize({ width: 1360, height: 900 });
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.querySelectorAll('article.card').length === 200);
+    const layout = await page.evaluate(() => {
+      const cards = Array.from(document.querySelectorAll<HTMLElement>('article.card'));
+      const tops = new Map<number, number>();
+      for (const c of cards.slice(0, 5)) tops.set(Math.round(c.getBoundingClientRect().top), (tops.get(Math.round(c.getBoundingClientRect().top)) ?? 0) + 1);
+      const name = cards[3]?.querySelector<HTMLElement>('.name');
+      return {
+        sideways: document.documentElement.scrollWidth > window.innerWidth,
+        firstRow: Math.max(...tops.values()),
+        widest: Math.max(...cards.map((c) => c.getBoundingClientRect().width)),
+        cut: name !== null && name !== undefined && name.scrollWidth > name.clientWidth && getComputedStyle(name).textOverflow === 'ellipsis',
+        groups: document.querySelectorAll('section.group').length,
+      };
+    });
+    expect(layout.sideways).toBe(false);
+    expect(layout.firstRow).toBe(5); // a pipeline's five cards side by side
+    expect(layout.widest).toBeLessThan(400);
+    expect(layout.cut).toBe(true);
+    expect(layout.groups).toBe(40);
+    await page.screenshot({ path: join(root, 'test-output', 'dashboard-200.png') });
+    expect(problems).toEqual([]);
+    await page.close();
+    await server.close();
+    server = undefined;
+  });
+
   it('passes ?token= on to its assets and its stream', async () => {
     const registry = createRegistry();
     circuitBreaker({ name: 'cb', registry });
@@ -207,7 +249,8 @@ describe('the dashboard page in Chromium', () => {
       undefined,
       { timeout: 10_000 },
     );
-    await page.waitForTimeout(4500);
+    // The committed screenshot waits longer, for fuller sparklines.
+    await page.waitForTimeout(process.env['UPDATE_SCREENSHOT'] === '1' ? 8000 : 4500);
     const out = join(root, 'test-output');
     mkdirSync(out, { recursive: true });
     const file = join(out, 'dashboard.png');
@@ -221,5 +264,5 @@ describe('the dashboard page in Chromium', () => {
     await server.close();
     server = undefined;
     await fleet.stop();
-  }, 30_000);
+  }, 60_000);
 });

@@ -177,6 +177,60 @@ const testing = [
   },
 ];
 
+/* global Response, AbortSignal -- every runtime the suite covers has them */
+const fetchCases = [
+  {
+    name: 'resilientFetch retries a 503 with the attempt signal, and sends a POST once',
+    async run({ breakwater: bw, 'breakwater/fetch': f }) {
+      const seen = [];
+      // The runtime's own Response and AbortSignal; no server needed. The first request and
+      // every POST get a 503, the rest a 200.
+      const fakeFetch = async (input, init) => {
+        seen.push(init?.signal);
+        const fail = seen.length === 1 || init?.method === 'POST';
+        return new Response(fail ? 'busy' : 'ok', { status: fail ? 503 : 200 });
+      };
+      const http = f.resilientFetch({ fetch: fakeFetch, standard: { backoff: bw.backoff.constant(5) } });
+      try {
+        const res = await http('https://example.test/items');
+        check(res.status === 200 && (await res.text()) === 'ok', `expected the 200, got ${res.status}`);
+        check(seen.length === 2, `expected 2 attempts, saw ${seen.length}`);
+        check(seen.every((s) => s instanceof AbortSignal), 'an attempt got no AbortSignal');
+        check(seen[0] !== seen[1], 'two attempts shared a signal');
+        const post = await http('https://example.test/orders', { method: 'POST', body: '{}' });
+        check(post.status === 503 && (await post.text()) === 'busy', `expected the 503 back, got ${post.status}`);
+        check(seen.length === 3, `the POST was sent ${seen.length - 2} times`);
+      } finally {
+        http.dispose();
+      }
+    },
+  },
+  {
+    name: 'resilientFetch aborts a hanging attempt at its timeout',
+    async run({ breakwater: bw, 'breakwater/fetch': f }) {
+      // A request that takes 1 s unless aborted (its own timer keeps a Node process alive, as a
+      // real socket would: the timeout's guard timer does not, by design).
+      const hang = (input, init) =>
+        new Promise((resolve, reject) => {
+          const work = setTimeout(() => resolve(new Response('late')), 1000);
+          init.signal.addEventListener('abort', () => {
+            globalThis.clearTimeout(work);
+            reject(init.signal.reason);
+          });
+        });
+      const http = f.resilientFetch({ fetch: hang, standard: { attemptTimeoutMs: 30, maxAttempts: 1 } });
+      const started = now();
+      try {
+        const error = await http('https://example.test/slow').then(() => undefined, (e) => e);
+        check(bw.isBreakwaterError(error, 'ETIMEDOUT'), `expected a TimeoutError, got ${error}`);
+        check(now() - started < 30 + SLACK_MS, 'the attempt timeout fired late');
+      } finally {
+        http.dispose();
+      }
+    },
+  },
+];
+
 /**
  * Each entry the suite covers, and its cases. A case receives every entry listed here (a
  * `breakwater/testing` case builds policies from `breakwater` too).
@@ -186,6 +240,7 @@ const testing = [
 export const ENTRIES = [
   { entry: 'breakwater', cases: core },
   { entry: 'breakwater/testing', cases: testing },
+  { entry: 'breakwater/fetch', cases: fetchCases },
 ];
 
 /**

@@ -1,22 +1,22 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { WaitNode, WaitQueue } from '../../src/internal/waiting-room.js';
+import { List, ListNode } from '../../src/internal/list.js';
 
-class Item extends WaitNode {
+class Item extends ListNode {
   constructor(readonly id: number) {
     super();
   }
 }
 
-function ids(q: WaitQueue<Item>): number[] {
+function ids(q: List<Item>): number[] {
   const out: number[] = [];
   for (let n = q.peek(); n !== undefined; n = n.next as Item | undefined) out.push(n.id);
   return out;
 }
 
-describe('WaitQueue', () => {
+describe('List', () => {
   it('is FIFO', () => {
-    const q = new WaitQueue<Item>();
+    const q = new List<Item>();
     for (let i = 0; i < 5; i++) q.push(new Item(i));
     expect(q.size).toBe(5);
     expect([q.shift()?.id, q.shift()?.id]).toEqual([0, 1]);
@@ -25,7 +25,7 @@ describe('WaitQueue', () => {
   });
 
   it('removes from the head, the middle and the tail in place', () => {
-    const q = new WaitQueue<Item>();
+    const q = new List<Item>();
     const items = [0, 1, 2, 3, 4].map((i) => new Item(i));
     for (const it of items) q.push(it);
     expect(q.remove(items[2]!)).toBe(true);
@@ -38,7 +38,7 @@ describe('WaitQueue', () => {
   });
 
   it('remove is idempotent and ignores nodes that are not queued', () => {
-    const q = new WaitQueue<Item>();
+    const q = new List<Item>();
     const a = new Item(1);
     expect(q.remove(a)).toBe(false);
     q.push(a);
@@ -52,7 +52,7 @@ describe('WaitQueue', () => {
   });
 
   it('a removed node can be queued again', () => {
-    const q = new WaitQueue<Item>();
+    const q = new List<Item>();
     const a = new Item(1);
     const b = new Item(2);
     q.push(a);
@@ -71,7 +71,7 @@ describe('WaitQueue', () => {
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
-        const q = new WaitQueue<Item>();
+        const q = new List<Item>();
         const model: Item[] = [];
         const all: Item[] = [];
         let next = 0;
