@@ -215,6 +215,7 @@ export class CachePolicy extends PolicyBase<CacheEvents> {
     return { ...super.metrics(), hits: this.hits, misses: this.misses, stale: this.stales, size: this.entries.size };
   }
 
+  /** @internal */
   protected override onDispose(): void {
     this.entries.clear();
   }

@@ -255,6 +255,7 @@ export class Pipeline<W = never> extends PolicyBase<PipelineEvents, W> {
     };
   }
 
+  /** @internal */
   protected override onDispose(): void {
     // Leaves no relay on the members, which may be shared and outlive the pipeline.
     this.syncRelays();
