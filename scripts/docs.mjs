@@ -49,6 +49,8 @@ const app = await Application.bootstrapWithPlugins({
   treatValidationWarningsAsErrors: true,
   logLevel: LogLevel.Warn,
   githubPages: false,
+  // No source links: the reference is read locally, and a clone's remote may be a local path.
+  disableSources: true,
   hideGenerator: true,
   sort: ['source-order'],
 });
