@@ -308,9 +308,20 @@ export abstract class PolicyBase<E extends object> implements Policy<E> {
       return Promise.reject(new TypeError(`${this.kind}: execute expects a function, got ${typeof fn}`));
     }
     if (this.disposed) return Promise.reject(disposedError(this));
-    const signal = options?.signal;
+    // Reading the options or the signal runs user code (a getter, a Proxy trap, a hostile
+    // `aborted`): whatever it throws is the call's rejection, never a synchronous throw.
+    let signal: unknown;
+    try {
+      signal = options?.signal;
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (signal === undefined) return this[RUN](fn, new Ctx(undefined, 1));
-    return executeWithSignal(this, fn, signal);
+    try {
+      return executeWithSignal(this, fn, signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   wrap<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>): (...args: A) => Promise<Awaited<R>> {
