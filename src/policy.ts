@@ -185,7 +185,14 @@ export class Ctx implements AttemptContext {
 /** The function a policy runs internally: the user's, or the next policy in a pipeline. @internal */
 export type Fn<T> = (ctx: Ctx) => T | PromiseLike<T>;
 
-const counters = new Map<string, number>();
+/**
+ * The default-name counters, one per kind, shared by every copy of the package in the realm (the
+ * ESM and CommonJS builds loaded side by side): `Symbol.for`, as the error brand is, so two
+ * copies never both hand out `retry-1`.
+ */
+const NAMES: unique symbol = Symbol.for('breakwater.names') as never;
+const shared = globalThis as { [NAMES]?: Map<string, number> };
+const counters: Map<string, number> = (shared[NAMES] ??= new Map<string, number>());
 function defaultName(kind: string): string {
   const n = (counters.get(kind) ?? 0) + 1;
   counters.set(kind, n);
