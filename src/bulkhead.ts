@@ -20,7 +20,7 @@ import {
 } from './policy.js';
 import { type Settleable, Waiter, WaitingRoom } from './queue.js';
 import { callerAborted } from './token.js';
-import { num, optionsObject } from './validate.js';
+import { duration, num, optionsObject } from './validate.js';
 
 /** Options of {@link bulkhead}. */
 export interface BulkheadOptions extends CommonOptions {
@@ -61,7 +61,7 @@ export interface QueueSettings {
 export function queueSettings(kind: string, o: Readonly<Record<string, unknown>>): QueueSettings {
   const maxQueue = o['maxQueue'] === undefined ? 0 : num(kind, 'maxQueue', o['maxQueue'], { min: 0, integer: true, infinity: true });
   const t = o['queueTimeoutMs'];
-  const queueTimeoutMs = t === undefined ? undefined : num(kind, 'queueTimeoutMs', t, { min: 0 });
+  const queueTimeoutMs = t === undefined ? undefined : duration(kind, 'queueTimeoutMs', t);
   return { maxQueue, queueTimeoutMs };
 }
 

@@ -8,7 +8,8 @@ import type { AttemptContext, CommonOptions, Ctx, Fn } from './policy.js';
 import { PolicyBase, RUN, disposedError } from './policy.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { callerAborted, type Subscription } from './token.js';
-import { num, optFn, optionsObject, typeError } from './validate.js';
+import { duration, num, optFn, optionsObject, typeError } from './validate.js';
+import { keepAlive } from './clock.js';
 
 /** What a fault is: an error to reject with, or a function returning one (called per fault). */
 export type ChaosFault = Error | ((ctx: AttemptContext) => unknown);
@@ -72,7 +73,7 @@ export class ChaosPolicy extends PolicyBase<ChaosEvents> {
     }
     const latencyRate = o['latencyRate'] === undefined ? 0 : num('chaos', 'latencyRate', o['latencyRate'], rate);
     const latencyMs =
-      o['latencyMs'] === undefined && latencyRate === 0 ? 0 : num('chaos', 'latencyMs', o['latencyMs'], { min: 0 });
+      o['latencyMs'] === undefined && latencyRate === 0 ? 0 : duration('chaos', 'latencyMs', o['latencyMs']);
     const enabled = o['enabled'] === undefined ? true : o['enabled'];
     if (typeof enabled !== 'boolean' && typeof enabled !== 'function') {
       typeError('chaos', 'enabled', 'a boolean or a function', enabled);
@@ -135,6 +136,8 @@ export class ChaosPolicy extends PolicyBase<ChaosEvents> {
         end();
         resolve();
       }, this.latencyMs);
+      // Injected latency is what the caller waits for: it keeps the process alive.
+      keepAlive(d.timer);
       if (tok !== undefined) {
         d.sub = tok.onAbort((reason) => {
           this.clock.clearTimeout(d.timer);

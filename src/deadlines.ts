@@ -16,6 +16,7 @@
  * @module
  */
 import { type Clock, scheduleEndOfTurn, systemClock } from './clock.js';
+import { MAX_TIMER_MS } from './validate.js';
 
 /** A node of a {@link DeadlineQueue}: the fields the queue keeps on the waiting object itself. */
 export interface Deadline {
@@ -112,8 +113,17 @@ export class DeadlineQueue<N extends Deadline> {
   }
 
   private arm(due: number): void {
+    const ms = due - this.clock.now();
+    if (ms > MAX_TIMER_MS) {
+      // A deadline past the timer limit (a hedge delay function's long value) is reached in
+      // steps: `fire` finds nothing due yet and re-arms for the head. `due` is when the timer
+      // fires, so `fire` expires nothing early.
+      this.due = due - ms + MAX_TIMER_MS;
+      this.timer = this.clock.setTimeout(this.onTimer, MAX_TIMER_MS);
+      return;
+    }
     this.due = due;
-    this.timer = this.clock.setTimeout(this.onTimer, Math.max(0, due - this.clock.now()));
+    this.timer = this.clock.setTimeout(this.onTimer, ms > 0 ? ms : 0);
   }
 
   private stop(): void {

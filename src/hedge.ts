@@ -10,7 +10,7 @@ import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
 import { type Deadline, DeadlineQueue } from './deadlines.js';
 import { metricsTime } from './clock.js';
-import { num, optionsObject, rangeError, typeError } from './validate.js';
+import { duration, MAX_TIMER_MS, num, optionsObject, rangeError, typeError } from './validate.js';
 
 /**
  * Options of {@link hedge}.
@@ -117,8 +117,8 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     this.classify = classifier(p, o);
     const d = o['delayMs'];
     if (typeof d === 'function') this.delayMs = d as (attempt: number) => number;
-    else if (typeof d === 'number') this.delayMs = num(p, 'delayMs', d, { min: 0, infinity: true });
-    else typeError(p, 'delayMs', 'a number >= 0 (or Infinity) or a function', d);
+    else if (typeof d === 'number') this.delayMs = duration(p, 'delayMs', d, { infinity: true });
+    else typeError(p, 'delayMs', `a number in [0, ${MAX_TIMER_MS}] ms (or Infinity) or a function`, d);
     this.maxHedges = o['maxHedges'] === undefined ? 1 : num(p, 'maxHedges', o['maxHedges'], { min: 0, integer: true });
     this.attempts = 1 + this.maxHedges;
     this.budget = optBudget(p, o['budget']);

@@ -8,7 +8,8 @@
  * @internal
  * @module
  */
-import type { Clock } from './clock.js';
+import { type Clock, keepAlive } from './clock.js';
+import { MAX_TIMER_MS } from './validate.js';
 import type { Ctx, Fn } from './policy.js';
 import type { Subscription } from './token.js';
 
@@ -168,7 +169,14 @@ export class Waiter extends WaitNode implements Settleable {
 export class WaitingRoom<W extends Waiter> extends WaitQueue<W> {
   private timer: unknown = undefined;
 
-  constructor(private readonly clock: Clock) {
+  constructor(
+    private readonly clock: Clock,
+    /**
+     * True when the timer is itself what waiters wait for (a rate limiter's next permit): it keeps
+     * the process alive. A queue timeout guarding waiters behind running work stays unref'd.
+     */
+    private readonly keep = false,
+  ) {
     super();
   }
 
@@ -197,9 +205,14 @@ export class WaitingRoom<W extends Waiter> extends WaitQueue<W> {
     return w;
   }
 
-  /** Arms the queue's timer unless one is armed. */
+  /**
+   * Arms the queue's timer unless one is armed. A delay past the timer limit is armed in steps of
+   * at most 2^31 − 1 ms (the callback re-checks its waiters and re-arms), never overflowing.
+   */
   arm(fn: () => void, ms: number): void {
-    if (this.timer === undefined) this.timer = this.clock.setTimeout(fn, ms);
+    if (this.timer !== undefined) return;
+    this.timer = this.clock.setTimeout(fn, ms > MAX_TIMER_MS ? MAX_TIMER_MS : ms);
+    if (this.keep) keepAlive(this.timer);
   }
 
   /** Call first thing in the timer's callback: the timer is spent. */

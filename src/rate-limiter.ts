@@ -8,7 +8,7 @@ import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { type Ctx, type CommonOptions, type Fn, type PolicyMetrics, PolicyBase, RUN, disposedError, invoke } from './policy.js';
 import { type Settleable, Waiter, WaitingRoom } from './queue.js';
 import { callerAborted } from './token.js';
-import { num, oneOf, optionsObject } from './validate.js';
+import { duration, num, oneOf, optionsObject } from './validate.js';
 
 /** Options common to both algorithms of {@link rateLimiter}. */
 interface RateLimiterCommon extends CommonOptions {
@@ -167,12 +167,13 @@ export class RateLimiterPolicy extends PolicyBase<RateLimiterEvents> {
       make = () => new SlidingLog(limit, windowMs);
     }
     const w = o['maxWaitMs'];
-    const maxWaitMs = w === undefined ? 0 : num('rateLimiter', 'maxWaitMs', w, { min: 0, infinity: true });
+    const maxWaitMs = w === undefined ? 0 : duration('rateLimiter', 'maxWaitMs', w, { infinity: true });
     super('rateLimiter', o);
     this.algorithm = algorithm;
     this.maxWaitMs = maxWaitMs;
     this.permits = make(this.clock.now());
-    this.waiting = new WaitingRoom<Waiter>(this.clock);
+    // The wait for a permit is what a waiting caller waits for: its timer keeps the process alive.
+    this.waiting = new WaitingRoom<Waiter>(this.clock, true);
   }
 
   /** Calls waiting for a permit. */

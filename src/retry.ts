@@ -9,7 +9,9 @@ import { Ctx, type CommonOptions, type Fn, PolicyBase, RUN, disposedError, invok
 import { callerAborted, type Token } from './token.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
-import { num, optionsObject, show, typeError } from './validate.js';
+// Delays beyond MAX_TIMER_MS cannot be set as a timer (Node fires them after 1 ms): they end the retrying.
+import { MAX_TIMER_MS, num, optionsObject, show, typeError } from './validate.js';
+import { keepAlive } from './clock.js';
 
 /**
  * Options of {@link retry}.
@@ -65,8 +67,6 @@ export interface RetryEvents {
   budgetExhausted: { readonly attempt: number; readonly error?: unknown; readonly result?: unknown };
 }
 
-/** Delays beyond this cannot be set as a timer (Node fires them after 1 ms): they end the retrying. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const DEFAULT_BACKOFF: Backoff = schedules.exponential();
 
 /**
@@ -276,6 +276,7 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
         sleeps.delete(stop);
         resolve();
       }, ms);
+      // The sleep is what the caller waits for: it keeps the process alive (see `keepAlive`).
       keepAlive(timer);
       const sub = tok?.onAbort(stop);
       sleeps.add(stop);
@@ -294,18 +295,6 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     const error = disposedError(this);
     for (const stop of Array.from(sleeps)) stop(error);
   }
-}
-
-/**
- * `systemClock` unrefs its timers, which suits a guard (a timeout next to work that keeps Node
- * busy). A backoff sleep is different: it is the only thing the caller is waiting for, so an
- * unref'd one would let a script exit in the middle of its retries (cockatiel's
- * `dangerouslyUnref` is opt-in for this reason). Re-ref it where the handle allows.
- */
-function keepAlive(handle: unknown): void {
-  if (typeof handle !== 'object' || handle === null) return;
-  const ref = (handle as { ref?: unknown }).ref;
-  if (typeof ref === 'function') ref.call(handle);
 }
 
 /** A failure's own lower bound on the next delay: a numeric `retryAfterMs` (`>= 0`), else 0. */

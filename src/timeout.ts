@@ -18,7 +18,7 @@ import {
 } from './policy.js';
 import { callerAborted, type Subscription, Token } from './token.js';
 import { FAILURES, SUCCESSES, TIMEOUTS } from './metrics/rolling-window.js';
-import { num, oneOf, optionsObject } from './validate.js';
+import { duration, oneOf, optionsObject } from './validate.js';
 import { metricsTime } from './clock.js';
 import { type Deadline, DeadlineQueue } from './deadlines.js';
 import { promiseFor } from './queue.js';
@@ -143,7 +143,7 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   constructor(options: number | TimeoutOptions) {
     const o = typeof options === 'number' ? { durationMs: options } : optionsObject('timeout', options);
     super('timeout', o);
-    this.durationMs = num('timeout', 'durationMs', o['durationMs'], { min: 0 });
+    this.durationMs = duration('timeout', 'durationMs', o['durationMs']);
     this.strategy = oneOf('timeout', 'strategy', o['strategy'], ['aggressive', 'cooperative'], 'aggressive');
     this.time = metricsTime(this.clock);
     this.deadlines = new DeadlineQueue<Call>(this.clock, (call) => this.deadline(call));
