@@ -30,7 +30,7 @@ export interface HedgeOptions extends HandleOptions, CommonOptions {
    */
   readonly delayMs: number | ((attempt: number) => number);
   /**
-   * Extra attempts at most, so up to `1 + maxHedges` attempts in all; an integer `>= 0`.
+   * Extra attempts at most, so up to `1 + maxHedges` attempts in all; an integer in `[0, 100]`.
    * @defaultValue `1`
    */
   readonly maxHedges?: number;
@@ -54,6 +54,12 @@ export interface HedgeEvents {
   /** The shared budget refused to start attempt `attempt`. */
   budgetExhausted: { readonly attempt: number };
 }
+
+/**
+ * The most extra attempts a hedge may start for one call. Each is a concurrent call to the
+ * dependency; past a handful, hedging only multiplies load (Polly caps it at 10).
+ */
+export const MAX_HEDGES = 100;
 
 /**
  * The state of one call. Plain fields, so every run has the same shape. It waits for its next
@@ -119,7 +125,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     if (typeof d === 'function') this.delayMs = d as (attempt: number) => number;
     else if (typeof d === 'number') this.delayMs = duration(p, 'delayMs', d, { infinity: true });
     else typeError(p, 'delayMs', `a number in [0, ${MAX_TIMER_MS}] ms (or Infinity) or a function`, d);
-    this.maxHedges = o['maxHedges'] === undefined ? 1 : num(p, 'maxHedges', o['maxHedges'], { min: 0, integer: true });
+    this.maxHedges = o['maxHedges'] === undefined ? 1 : num(p, 'maxHedges', o['maxHedges'], { min: 0, max: MAX_HEDGES, integer: true });
     this.attempts = 1 + this.maxHedges;
     this.budget = optBudget(p, o['budget']);
     this.time = metricsTime(this.clock);
@@ -148,43 +154,46 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
 
   /**
    * Starts the next attempt now, and arms the timer for the one after. Returns false when a hedge
-   * may not start (disposed, or refused by the budget).
+   * may not start (disposed, or refused by the budget). A delay of 0 starts the following
+   * attempts in this same loop, never by recursion, so no `maxHedges` can grow the stack.
    */
   private launch<T>(run: Run<T>): boolean {
-    const n = run.n + 1;
-    if (n > 1) {
-      if (this.disposed) return false;
-      if (this.budget !== undefined && !this.budget.tryRetry()) {
-        if (this.events.has('budgetExhausted')) this.events.emit('budgetExhausted', { attempt: n });
-        return false;
+    let started = false;
+    for (;;) {
+      const n = run.n + 1;
+      if (n > 1) {
+        if (this.disposed) return started;
+        if (this.budget !== undefined && !this.budget.tryRetry()) {
+          if (this.events.has('budgetExhausted')) this.events.emit('budgetExhausted', { attempt: n });
+          return started;
+        }
       }
-    }
-    let delay: number;
-    try {
-      delay = n < this.attempts ? this.delayFor(n + 1) : Infinity;
-    } catch (error) {
-      this.finish(run, false, error, undefined);
+      let delay: number;
+      try {
+        delay = n < this.attempts ? this.delayFor(n + 1) : Infinity;
+      } catch (error) {
+        this.finish(run, false, error, undefined);
+        return true;
+      }
+      if (n > 1) {
+        this.count(RETRIES);
+        if (this.events.has('hedge')) this.events.emit('hedge', { attempt: n });
+      }
+      run.n = n;
+      run.pending++;
+      started = true;
+      const tok = Token.child(run.parent);
+      if (n === 1) run.first = tok;
+      else (run.more ??= []).push(tok);
+      void invoke(run.fn, new Ctx(tok, n)).then(
+        (value) => this.settled(run, tok, n, value, false),
+        (error: unknown) => this.settled(run, tok, n, error, true),
+      );
+      if (run.done) return true;
+      if (delay === 0) continue;
+      if (delay !== Infinity) this.waiting.push(run as Run<unknown>, this.time() + delay);
       return true;
     }
-    if (n > 1) {
-      this.count(RETRIES);
-      if (this.events.has('hedge')) this.events.emit('hedge', { attempt: n });
-    }
-    run.n = n;
-    run.pending++;
-    const tok = Token.child(run.parent);
-    if (n === 1) run.first = tok;
-    else (run.more ??= []).push(tok);
-    void invoke(run.fn, new Ctx(tok, n)).then(
-      (value) => this.settled(run, tok, n, value, false),
-      (error: unknown) => this.settled(run, tok, n, error, true),
-    );
-    if (delay === 0) {
-      if (!run.done) this.launch(run);
-    } else if (delay !== Infinity && !run.done) {
-      this.waiting.push(run as Run<unknown>, this.time() + delay);
-    }
-    return true;
   }
 
   private delayFor(attempt: number): number {

@@ -356,7 +356,7 @@ describe('hedge: options are validated at construction', () => {
     ['delayMs string', () => hedge({ delayMs: bad('10') }), TypeError, 'got "10"'],
     ['delayMs -1', () => hedge({ delayMs: -1 }), RangeError, 'hedge: delayMs must be a number in [0, 2147483647] ms (or Infinity), got -1'],
     ['delayMs NaN', () => hedge({ delayMs: NaN }), RangeError, 'got NaN'],
-    ['maxHedges -1', () => hedge({ delayMs: 1, maxHedges: -1 }), RangeError, 'hedge: maxHedges must be an integer >= 0, got -1'],
+    ['maxHedges -1', () => hedge({ delayMs: 1, maxHedges: -1 }), RangeError, 'hedge: maxHedges must be an integer in [0, 100], got -1'],
     ['maxHedges 1.5', () => hedge({ delayMs: 1, maxHedges: 1.5 }), RangeError, 'got 1.5'],
     ['maxHedges Infinity', () => hedge({ delayMs: 1, maxHedges: Infinity }), RangeError, 'got Infinity'],
     ['maxHedges string', () => hedge({ delayMs: 1, maxHedges: bad('2') }), TypeError, 'maxHedges'],
