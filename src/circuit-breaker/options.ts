@@ -60,7 +60,9 @@ export interface CircuitBreakerOptions extends HandleOptions, CommonOptions {
   readonly halfOpenCalls?: number;
   /**
    * Trials still unfinished after this long (milliseconds, counted from the moment a trial
-   * starts while none is running) reopen the breaker. @defaultValue none (no limit)
+   * starts while none is running) reopen the breaker, so a hung or abandoned trial cannot hold
+   * it half-open for ever. @defaultValue the first open duration (`openDurationMs`, or its
+   * `Backoff`'s first delay); `30000` when that is `0`
    */
   readonly halfOpenMaxDurationMs?: number;
   /** A `toJSON()` result, to carry the breaker's state across a restart. */
@@ -83,6 +85,7 @@ export interface Resolved {
   readonly openMs: number;
   readonly openBackoff: Backoff | undefined;
   readonly halfOpenCalls: number;
+  /** `undefined`: the default, the first open duration (see the machine's `trialLimit`). */
   readonly halfOpenMaxMs: number | undefined;
   readonly initial: RestoredState | undefined;
 }
@@ -128,7 +131,8 @@ export function resolve(o: Readonly<Record<string, unknown>>): Resolved {
 
   const halfOpenCalls = optNum(P, 'halfOpenCalls', o['halfOpenCalls'], 1, { min: 1, integer: true });
   const rawMax = o['halfOpenMaxDurationMs'];
-  const halfOpenMaxMs = rawMax === undefined ? undefined : num(P, 'halfOpenMaxDurationMs', rawMax, { ...DURATION, min: 0, minExclusive: true });
+  const halfOpenMaxMs =
+    rawMax === undefined ? undefined : num(P, 'halfOpenMaxDurationMs', rawMax, { ...DURATION, min: 0, minExclusive: true });
 
   const store = o['store'];
   if (store !== undefined && store !== 'memory') {
@@ -154,3 +158,4 @@ export function resolve(o: Readonly<Record<string, unknown>>): Resolved {
     initial,
   });
 }
+
