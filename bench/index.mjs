@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runGroup, report } from './harness.mjs';
 
-const files = ['./foundation.mjs', './retry.mjs', './circuit-breaker.mjs', './limits.mjs', './metrics.mjs'];
+const files = ['./foundation.mjs', './retry.mjs', './circuit-breaker.mjs', './limits.mjs', './metrics.mjs', './redis.mjs'];
 const args = process.argv.slice(2);
 
 if (args[0] === '--child') {
@@ -23,6 +23,9 @@ if (args[0] === '--child') {
     lines.push(...report(group, results));
     await group.teardown?.();
   }
+  // breakwater/redis also measures round trips and admission latency, outside the harness.
+  if (mod.extra && (!filter || 'breakwater/redis'.includes(filter.toLowerCase()))) lines.push(...(await mod.extra()));
+  await mod.teardown?.();
   for (const line of lines) console.log(`@target ${line}`);
   process.exit(0);
 } else {

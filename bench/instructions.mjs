@@ -16,7 +16,8 @@ const MORE = 100_000;
 const work = async () => 1;
 
 async function scenarios() {
-  const bw = await import('../dist/esm/index.js');
+  // BREAKWATER_DIST=<dir> counts another build (a copy of an older dist/esm) for before/after.
+  const bw = await import(process.env.BREAKWATER_DIST ? `${process.env.BREAKWATER_DIST}/index.js` : '../dist/esm/index.js');
   const Opossum = createRequire(import.meta.url)('opossum');
   const off = { metrics: false };
   return {
@@ -44,6 +45,37 @@ async function scenarios() {
     'pipeline(circuitBreaker, timeout) (metrics off)': () => {
       const p = bw.pipeline(bw.circuitBreaker(off), bw.timeout({ durationMs: 1000, ...off }), off);
       return () => p.execute(work);
+    },
+    'bulkhead': () => {
+      const p = bw.bulkhead({ maxConcurrent: 10 });
+      return () => p.execute(work);
+    },
+    'retry': () => {
+      const p = bw.retry({ maxAttempts: 3 });
+      return () => p.execute(work);
+    },
+    'fallback': () => {
+      const p = bw.fallback(0);
+      return () => p.execute(work);
+    },
+    'pipeline of five (fallback, retry, breaker, timeout, bulkhead)': () => {
+      const p = bw.pipeline(
+        bw.fallback(0),
+        bw.retry({ maxAttempts: 3 }),
+        bw.circuitBreaker({ window: { type: 'consecutive', failures: 5 } }),
+        bw.timeout(1000),
+        bw.bulkhead({ maxConcurrent: 10 }),
+      );
+      return () => p.execute(work);
+    },
+    'bulkhead, 20 in flight (10 queued)': () => {
+      const p = bw.bulkhead({ maxConcurrent: 10, maxQueue: 1000 });
+      const batch = new Array(20);
+      // One op is 20 calls: the count printed is per batch of 20.
+      return () => {
+        for (let i = 0; i < 20; i++) batch[i] = p.execute(work);
+        return Promise.all(batch);
+      };
     },
     'opossum fire()': () => {
       const o = new Opossum(work, { timeout: 1000 });

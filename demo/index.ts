@@ -20,6 +20,7 @@ import {
   timeout,
   type BusEvent,
 } from 'breakwater';
+import { serveDashboard } from 'breakwater/dashboard';
 import { PHASES, startService } from './service.js';
 
 const fast = process.argv.includes('--fast') || process.env['BREAKWATER_DEMO_FAST'] === '1';
@@ -86,6 +87,10 @@ async function main(): Promise<void> {
     seen.set(k, (seen.get(k) ?? 0) + 1);
   });
 
+  // The live dashboard of the same registry (BREAKWATER_DASHBOARD_PORT picks the port).
+  const dash = await serveDashboard(registry, { port: Number(process.env['BREAKWATER_DASHBOARD_PORT'] ?? 0) });
+  console.log(`dashboard: ${dash.url}  (open it now: it is live for the ${(totalMs / 1000).toFixed(0)} s of the demo)`);
+
   const get = (name: string) => registry.get(name)?.metrics();
   const ms = (v: number): string => `${v.toFixed(1)} ms`.padStart(9);
   const n = (v: number | undefined, w = 6): string => String(v ?? 0).padStart(w);
@@ -135,6 +140,7 @@ async function main(): Promise<void> {
   clearInterval(ticker);
   await Promise.allSettled([...inFlight]);
 
+  await dash.close();
   for (const p of [api, ...api.policies]) p.dispose();
   await service.close();
   console.log(

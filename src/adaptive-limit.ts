@@ -10,12 +10,14 @@ import { VEGAS_DEFAULTS, Vegas } from './adaptive/vegas.js';
 import { type LimitAlgorithm, type LimitBounds, MIN_RTT_MS, SampleWindow } from './adaptive/window.js';
 import { type BulkheadEvents, PermitPolicy, queueSettings } from './bulkhead.js';
 import { isBreakwaterError, isLocalRejection } from './errors.js';
-import type { Settleable } from './queue.js';
+import type { Settleable } from './internal/waiting-room.js';
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
-import { type Ctx, type CommonOptions, type Fn, type PolicyMetrics, invoke } from './policy.js';
-import { callerAborted, type Token } from './token.js';
+import { type Ctx, type Fn, invoke } from './internal/run.js';
+import type { CommonOptions, PolicyMetrics } from './contract.js';
+import { callerAborted, type Token } from './internal/token.js';
 import { num, oneOf, optFn, optionsObject, rangeError } from './validate.js';
+import { describePolicy } from './internal/descriptor.js';
 
 /** The limit algorithms: loss-based `aimd`, latency-based `gradient2` and `vegas`. */
 export type AdaptiveAlgorithm = 'aimd' | 'gradient2' | 'vegas';
@@ -107,6 +109,18 @@ function classifyAbort(tok: Token | undefined): number {
   return !callerAborted(tok) && isBreakwaterError(tok.reason, 'ETIMEDOUT') ? DROP : IGNORE;
 }
 
+/** What the registry, the bus and the exporters know about an adaptive limit. */
+const ADAPTIVE_LIMIT = describePolicy({
+  kind: 'adaptiveLimit',
+  events: { rejected: 'error', limitChange: 'information' },
+  gauges: {
+    executing: (p: AdaptiveLimitPolicy) => p.executing,
+    queued: (p: AdaptiveLimitPolicy) => p.queued,
+    limit: (p: AdaptiveLimitPolicy) => p.limit,
+    permits: (p: AdaptiveLimitPolicy) => Math.max(0, p.limit - p.executing),
+  },
+});
+
 /**
  * A bulkhead whose limit adapts. See {@link adaptiveLimit}.
  *
@@ -135,7 +149,7 @@ export class AdaptiveLimitPolicy extends PermitPolicy<AdaptiveLimitEvents> {
     const samples = windowOptions(o['window']);
     const random = optFn<() => number>(K, 'random', o['random']) ?? Math.random;
     const classify = classifier(K, o);
-    super('adaptiveLimit', o, b.initialLimit, queue);
+    super(ADAPTIVE_LIMIT, o, b.initialLimit, queue);
     this.algorithm = algorithm;
     this.minLimit = b.minLimit;
     this.maxLimit = b.maxLimit;

@@ -7,20 +7,13 @@
 import { BulkheadRejectedError } from './errors.js';
 import type { PolicyEmitter } from './events.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
-import {
-  type Ctx,
-  type CommonOptions,
-  type Fn,
-  type PolicyKind,
-  type PolicyMetrics,
-  PolicyBase,
-  RUN,
-  disposedError,
-  invoke,
-} from './policy.js';
-import { type Settleable, Waiter, WaitingRoom } from './queue.js';
-import { callerAborted } from './token.js';
+import { type Ctx, type Fn, RUN, invoke } from './internal/run.js';
+import type { CommonOptions, PolicyMetrics } from './contract.js';
+import { PolicyBase, disposedError } from './policy-base.js';
+import { type Settleable, Waiter, WaitingRoom } from './internal/waiting-room.js';
+import { callerAborted } from './internal/token.js';
 import { duration, num, optionsObject } from './validate.js';
+import { describePolicy, type PolicyDescriptor } from './internal/descriptor.js';
 
 /** Options of {@link bulkhead}. */
 export interface BulkheadOptions extends CommonOptions {
@@ -83,8 +76,8 @@ export abstract class PermitPolicy<E extends BulkheadEvents> extends PolicyBase<
   private readonly maxQueue: number;
   private readonly queueTimeoutMs: number | undefined;
 
-  constructor(kind: PolicyKind, o: Readonly<Record<string, unknown>>, permits: number, queue: QueueSettings) {
-    super(kind, o);
+  constructor(descriptor: PolicyDescriptor, o: Readonly<Record<string, unknown>>, permits: number, queue: QueueSettings) {
+    super(descriptor, o);
     this.permits = permits;
     this.maxQueue = queue.maxQueue;
     this.queueTimeoutMs = queue.queueTimeoutMs;
@@ -193,6 +186,17 @@ export abstract class PermitPolicy<E extends BulkheadEvents> extends PolicyBase<
   }
 }
 
+/** What the registry, the bus and the exporters know about a bulkhead. */
+const BULKHEAD = describePolicy({
+  kind: 'bulkhead',
+  events: { rejected: 'error' },
+  gauges: {
+    executing: (p: BulkheadPolicy) => p.executing,
+    queued: (p: BulkheadPolicy) => p.queued,
+    permits: (p: BulkheadPolicy) => Math.max(0, p.maxConcurrent - p.executing),
+  },
+});
+
 /**
  * A policy that limits how many calls run at once. See {@link bulkhead}.
  *
@@ -212,7 +216,7 @@ export class BulkheadPolicy extends PermitPolicy<BulkheadEvents> {
     const o = optionsObject('bulkhead', options);
     const maxConcurrent = num('bulkhead', 'maxConcurrent', o['maxConcurrent'], { min: 1, integer: true });
     const queue = queueSettings('bulkhead', o);
-    super('bulkhead', o, maxConcurrent, queue);
+    super(BULKHEAD, o, maxConcurrent, queue);
     this.maxConcurrent = maxConcurrent;
   }
 

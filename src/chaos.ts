@@ -4,12 +4,18 @@
  *
  * @module
  */
-import type { AttemptContext, CommonOptions, Ctx, Fn } from './policy.js';
-import { PolicyBase, RUN, disposedError } from './policy.js';
+import type { AttemptContext, CommonOptions } from './contract.js';
+import type { Ctx, Fn } from './internal/run.js';
+import { PolicyBase, disposedError } from './policy-base.js';
+import { RUN } from './internal/run.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
-import { callerAborted, type Subscription } from './token.js';
+import { callerAborted, type Subscription } from './internal/token.js';
 import { duration, num, optFn, optionsObject, typeError } from './validate.js';
 import { keepAlive } from './clock.js';
+import { describePolicy } from './internal/descriptor.js';
+
+/** What the registry, the bus and the exporters know about chaos. */
+const CHAOS = describePolicy({ kind: 'chaos', events: { chaos: 'information' } });
 
 /** What a fault is: an error to reject with, or a function returning one (called per fault). */
 export type ChaosFault = Error | ((ctx: AttemptContext) => unknown);
@@ -79,7 +85,7 @@ export class ChaosPolicy extends PolicyBase<ChaosEvents> {
       typeError('chaos', 'enabled', 'a boolean or a function', enabled);
     }
     const random = optFn<() => number>('chaos', 'random', o['random']) ?? Math.random;
-    super('chaos', o);
+    super(CHAOS, o);
     this.faultRate = faultRate;
     this.fault = fault as ChaosFault | undefined;
     this.latencyRate = latencyRate;

@@ -27,7 +27,8 @@ export type BreakwaterErrorCode =
   | 'ECIRCUITISOLATED'
   | 'ETIMEDOUT'
   | 'EBULKHEADFULL'
-  | 'ERATELIMITED';
+  | 'ERATELIMITED'
+  | 'EDISPOSED';
 
 /**
  * Base class of every error breakwater raises. Check for it with {@link isBreakwaterError},
@@ -165,6 +166,30 @@ export class RateLimitedError extends BreakwaterError {
 setName(RateLimitedError);
 
 /**
+ * The call reached a policy that has been disposed. `policy` is that policy's name.
+ *
+ * @example
+ * ```ts
+ * import { retry, isBreakwaterError } from 'breakwater';
+ * const r = retry({ name: 'orders' });
+ * r.dispose();
+ * await r.execute(() => 1).catch((e) => isBreakwaterError(e, 'EDISPOSED') && e.policy); // 'orders'
+ * ```
+ */
+export class DisposedError extends BreakwaterError {
+  override readonly code = 'EDISPOSED' as const;
+  constructor(
+    /** The name of the disposed policy. */
+    readonly policy: string,
+    /** Its kind, for the message. */
+    kind = 'policy',
+  ) {
+    super(`${kind} '${policy}' is disposed`);
+  }
+}
+setName(DisposedError);
+
+/**
  * Tells whether `error` is one of breakwater's errors, optionally with a given `code`.
  *
  * Works across two copies of the package (ESM and CommonJS builds loaded side by side), and
@@ -206,7 +231,9 @@ export type ErrorForCode<C extends BreakwaterErrorCode> = C extends 'ECIRCUITOPE
         ? BulkheadRejectedError
         : C extends 'ERATELIMITED'
           ? RateLimitedError
-          : BreakwaterError;
+          : C extends 'EDISPOSED'
+            ? DisposedError
+            : BreakwaterError;
 
 /**
  * True for a rejection by one of breakwater's own policies that says nothing about the health of

@@ -59,6 +59,20 @@ interface Internals {
 type Names<E> = EventEmitter.EventNames<ListenerMap<E & CommonEvents>>;
 type Listen<E, T extends Names<E>> = EventEmitter.EventListener<ListenerMap<E & CommonEvents>, T>;
 
+/**
+ * Where a registry's bus takes an emitter's events (see registry/bus.ts): one slot per emitter,
+ * set only while a registry listing the policy has bus listeners, so an unobserved registry
+ * costs a listed policy one property read per `has()` and nothing else.
+ *
+ * @internal
+ */
+export interface EventSink {
+  /** Does the bus want `event` now? (Never the local `listenerError` and `dispose`.) */
+  wants(event: string): boolean;
+  /** Takes one event, after the emitter's own listeners. Never throws. */
+  send(event: string, payload: unknown): void;
+}
+
 const prefix = typeof EventEmitter.prefixed === 'string' ? EventEmitter.prefixed : '';
 
 /**
@@ -84,6 +98,15 @@ export class PolicyEmitter<E extends object> extends EventEmitter<ListenerMap<E 
    * @internal
    */
   version = 0;
+
+  /** @internal The bus's slot: see {@link EventSink}. */
+  sink: EventSink | undefined = undefined;
+
+  /** @internal Sets the bus's slot; cached answers of {@link has} are re-read. */
+  forwardTo(sink: EventSink | undefined): void {
+    this.sink = sink;
+    this.version++;
+  }
 
   override on<T extends Names<E>>(event: T, fn: Listen<E, T>, context?: unknown): this {
     this.version++;
@@ -120,7 +143,9 @@ export class PolicyEmitter<E extends object> extends EventEmitter<ListenerMap<E 
    * payload (or starting a stopwatch) nobody will read.
    */
   has(event: keyof (E & CommonEvents) & string): boolean {
-    return (this as unknown as Internals)._events[prefix + event] !== undefined;
+    if ((this as unknown as Internals)._events[prefix + event] !== undefined) return true;
+    const sink = this.sink;
+    return sink !== undefined && sink.wants(event);
   }
 
   override emit<K extends EventEmitter.EventNames<ListenerMap<E & CommonEvents>>>(
@@ -129,14 +154,18 @@ export class PolicyEmitter<E extends object> extends EventEmitter<ListenerMap<E 
   ): boolean {
     const found = (this as unknown as Internals)._events[prefix + String(event)];
     const payload: unknown = (args as unknown[])[0];
-    if (found === undefined) return false;
-    if (!Array.isArray(found)) {
-      this.call(String(event), found, payload);
-      return true;
+    if (found !== undefined) {
+      if (!Array.isArray(found)) {
+        this.call(String(event), found, payload);
+      } else {
+        // eventemitter3 replaces the array on removal, so iterating the one we hold is safe even
+        // when a listener removes itself or others.
+        for (let i = 0; i < found.length; i++) this.call(String(event), found[i] as Listener, payload);
+      }
     }
-    // eventemitter3 replaces the array on removal, so iterating the one we hold is safe even
-    // when a listener removes itself or others.
-    for (let i = 0; i < found.length; i++) this.call(String(event), found[i] as Listener, payload);
+    const sink = this.sink;
+    if (sink === undefined || typeof event !== 'string' || !sink.wants(event)) return found !== undefined;
+    sink.send(event, payload);
     return true;
   }
 

@@ -4,10 +4,16 @@
  * @module
  */
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
-import { type Ctx, type CommonOptions, type Fn, PolicyBase, RUN, disposedError } from './policy.js';
-import { callerAborted } from './token.js';
+import { type Ctx, type Fn, RUN } from './internal/run.js';
+import type { CommonOptions } from './contract.js';
+import { PolicyBase, disposedError } from './policy-base.js';
+import { callerAborted } from './internal/token.js';
 import { FAILURES, FALLBACKS, SUCCESSES } from './metrics/rolling-window.js';
 import { optionsObject } from './validate.js';
+import { describePolicy } from './internal/descriptor.js';
+
+/** What the registry, the bus and the exporters know about a fallback. */
+const FALLBACK = describePolicy({ kind: 'fallback', events: { fallback: 'warning' } });
 
 /**
  * What a fallback handler receives.
@@ -85,8 +91,9 @@ export class FallbackPolicy<R = unknown> extends PolicyBase<FallbackEvents> {
   /** @internal Use {@link fallback}. */
   constructor(valueOrHandler: R | FallbackHandler<R>, options?: FallbackOptions) {
     const o = optionsObject('fallback', options);
-    super('fallback', o);
-    this.classify = classifier('fallback', o);
+    const classify = classifier('fallback', o);
+    super(FALLBACK, o);
+    this.classify = classify;
     if (typeof valueOrHandler === 'function') {
       this.handler = valueOrHandler as FallbackHandler<R>;
     } else {

@@ -4,13 +4,19 @@
  * @module
  */
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
-import { Ctx, type CommonOptions, type Fn, invoke, PolicyBase, RUN, disposedError } from './policy.js';
-import { callerAborted, type Subscription, Token } from './token.js';
+import { Ctx, type Fn, invoke, RUN } from './internal/run.js';
+import type { CommonOptions } from './contract.js';
+import { PolicyBase, disposedError } from './policy-base.js';
+import { callerAborted, type Subscription, Token } from './internal/token.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
-import { type Deadline, DeadlineQueue } from './deadlines.js';
+import { type Deadline, DeadlineQueue } from './internal/deadline-queue.js';
 import { metricsTime } from './clock.js';
 import { duration, MAX_TIMER_MS, num, optionsObject, rangeError, typeError } from './validate.js';
+import { describePolicy } from './internal/descriptor.js';
+
+/** What the registry, the bus and the exporters know about a hedge. */
+const HEDGE = describePolicy({ kind: 'hedge', events: { hedge: 'warning', budgetExhausted: 'error' } });
 
 /**
  * Options of {@link hedge}.
@@ -85,6 +91,7 @@ class Run<T> implements Deadline {
     readonly fn: Fn<T>,
     readonly parent: Token | undefined,
     readonly started: number,
+    readonly key: string | undefined,
   ) {}
 }
 
@@ -119,15 +126,20 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
   constructor(options: HedgeOptions) {
     const p = 'hedge';
     const o = optionsObject(p, options);
-    super(p, o);
-    this.classify = classifier(p, o);
+    const classify = classifier(p, o);
     const d = o['delayMs'];
-    if (typeof d === 'function') this.delayMs = d as (attempt: number) => number;
-    else if (typeof d === 'number') this.delayMs = duration(p, 'delayMs', d, { infinity: true });
+    let delayMs: number | ((attempt: number) => number);
+    if (typeof d === 'function') delayMs = d as (attempt: number) => number;
+    else if (typeof d === 'number') delayMs = duration(p, 'delayMs', d, { infinity: true });
     else typeError(p, 'delayMs', `a number in [0, ${MAX_TIMER_MS}] ms (or Infinity) or a function`, d);
-    this.maxHedges = o['maxHedges'] === undefined ? 1 : num(p, 'maxHedges', o['maxHedges'], { min: 0, max: MAX_HEDGES, integer: true });
-    this.attempts = 1 + this.maxHedges;
-    this.budget = optBudget(p, o['budget']);
+    const maxHedges = o['maxHedges'] === undefined ? 1 : num(p, 'maxHedges', o['maxHedges'], { min: 0, max: MAX_HEDGES, integer: true });
+    const budget = optBudget(p, o['budget']);
+    super(HEDGE, o);
+    this.classify = classify;
+    this.delayMs = delayMs;
+    this.maxHedges = maxHedges;
+    this.attempts = 1 + maxHedges;
+    this.budget = budget;
     this.time = metricsTime(this.clock);
     this.waiting = new DeadlineQueue<Run<unknown>>(this.clock, (run) => {
       if (!run.done) this.launch(run);
@@ -139,7 +151,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     if (this.disposed) return Promise.reject(disposedError(this));
     const parent = ctx.tok;
     if (parent?.aborted === true) return Promise.reject(parent.reason);
-    const run = new Run<T>(fn, parent, this.start());
+    const run = new Run<T>(fn, parent, this.start(), ctx.key);
     const promise = new Promise<T>((resolve, reject) => {
       run.resolve = resolve;
       run.reject = reject;
@@ -185,7 +197,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
       const tok = Token.child(run.parent);
       if (n === 1) run.first = tok;
       else (run.more ??= []).push(tok);
-      void invoke(run.fn, new Ctx(tok, n)).then(
+      void invoke(run.fn, new Ctx(tok, n, run.key)).then(
         (value) => this.settled(run, tok, n, value, false),
         (error: unknown) => this.settled(run, tok, n, error, true),
       );

@@ -17,13 +17,14 @@
 export type {
   AttemptContext,
   ExecuteOptions,
+  WrapOptions,
   Policy,
   PolicyKind,
   PolicyMetrics,
   CommonOptions,
   MetricsOption,
   RegistryLike,
-} from './policy.js';
+} from './contract.js';
 export type { LatencySummary } from './metrics/histogram.js';
 export { PolicyEmitter } from './events.js';
 export type { CommonEvents, ListenerErrorEvent, ListenerMap } from './events.js';
@@ -44,6 +45,7 @@ export {
   TimeoutError,
   BulkheadRejectedError,
   RateLimitedError,
+  DisposedError,
   isBreakwaterError,
 } from './errors.js';
 export type { BreakwaterErrorCode, ErrorForCode } from './errors.js';
@@ -81,6 +83,7 @@ export type {
   WindowOption,
   WindowSnapshot,
 } from './circuit-breaker/index.js';
+export type { CircuitStore, CircuitStoreBreaker, CircuitStoreSession, SharedBreakerConfig } from './circuit-breaker/store.js';
 
 // Limits and chaos
 export { bulkhead, BulkheadPolicy } from './bulkhead.js';
@@ -92,6 +95,10 @@ export type { AdaptiveLimitOptions, AdaptiveAlgorithm, AdaptiveWindowOptions, Ad
 export { chaos, ChaosPolicy } from './chaos.js';
 export type { ChaosOptions, ChaosFault, ChaosEvents } from './chaos.js';
 
+// Service clients
+export { policyPool, PolicyPool } from './policy-pool.js';
+export type { PolicyPoolOptions, PolicyPoolEvents } from './policy-pool.js';
+
 // Registry and event bus
-export { createRegistry, RegistryEmitter } from './registry.js';
-export type { Registry, RegistryOptions, RegistryEvents, BusEvent, BusFields } from './registry.js';
+export { createRegistry, RegistryEmitter } from './registry/index.js';
+export type { Registry, RegistryOptions, RegistryEvents, BusEvent, BusFields } from './registry/index.js';

@@ -5,10 +5,13 @@
  */
 import { RateLimitedError } from './errors.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
-import { type Ctx, type CommonOptions, type Fn, type PolicyMetrics, PolicyBase, RUN, disposedError, invoke } from './policy.js';
-import { type Settleable, Waiter, WaitingRoom } from './queue.js';
-import { callerAborted } from './token.js';
+import { type Ctx, type Fn, RUN, invoke } from './internal/run.js';
+import type { CommonOptions, PolicyMetrics } from './contract.js';
+import { PolicyBase, disposedError } from './policy-base.js';
+import { type Settleable, Waiter, WaitingRoom } from './internal/waiting-room.js';
+import { callerAborted } from './internal/token.js';
 import { duration, num, oneOf, optionsObject } from './validate.js';
+import { describePolicy } from './internal/descriptor.js';
 
 /** Options common to both algorithms of {@link rateLimiter}. */
 interface RateLimiterCommon extends CommonOptions {
@@ -133,6 +136,13 @@ class SlidingLog implements Permits {
 }
 
 
+/** What the registry, the bus and the exporters know about a rate limiter. */
+const RATE_LIMITER = describePolicy({
+  kind: 'rateLimiter',
+  events: { rejected: 'error' },
+  gauges: { queued: (p: RateLimiterPolicy) => p.queued },
+});
+
 /**
  * A policy that limits how often calls start. See {@link rateLimiter}.
  *
@@ -168,7 +178,7 @@ export class RateLimiterPolicy extends PolicyBase<RateLimiterEvents> {
     }
     const w = o['maxWaitMs'];
     const maxWaitMs = w === undefined ? 0 : duration('rateLimiter', 'maxWaitMs', w, { infinity: true });
-    super('rateLimiter', o);
+    super(RATE_LIMITER, o);
     this.algorithm = algorithm;
     this.maxWaitMs = maxWaitMs;
     this.permits = make(this.clock.now());

@@ -5,13 +5,22 @@
  */
 import { type Backoff, type BackoffIterator, backoff as schedules, isBackoff } from './backoff.js';
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
-import { Ctx, type CommonOptions, type Fn, PolicyBase, RUN, disposedError, invoke } from './policy.js';
-import { callerAborted, type Token } from './token.js';
+import { Ctx, type Fn, RUN, invoke } from './internal/run.js';
+import type { CommonOptions } from './contract.js';
+import { PolicyBase, disposedError } from './policy-base.js';
+import { callerAborted, type Token } from './internal/token.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
 // Delays beyond MAX_TIMER_MS cannot be set as a timer (Node fires them after 1 ms): they end the retrying.
 import { MAX_TIMER_MS, num, optionsObject, show, typeError } from './validate.js';
 import { keepAlive } from './clock.js';
+import { describePolicy } from './internal/descriptor.js';
+
+/** What the registry, the bus and the exporters know about a retry. */
+const RETRY = describePolicy({
+  kind: 'retry',
+  events: { retry: 'warning', giveUp: 'error', success: 'information', budgetExhausted: 'error' },
+});
 
 /**
  * Options of {@link retry}.
@@ -96,16 +105,19 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
   constructor(options?: RetryOptions) {
     const p = 'retry';
     const o = optionsObject(p, options);
-    super(p, o);
-    this.classify = classifier(p, o);
-    this.maxAttempts =
+    const classify = classifier(p, o);
+    const maxAttempts =
       o['maxAttempts'] === undefined ? 3 : num(p, 'maxAttempts', o['maxAttempts'], { min: 1, integer: true, infinity: true });
     const b = o['backoff'];
     if (b !== undefined && !isBackoff(b)) typeError(p, 'backoff', 'a Backoff (from backoff.*)', b);
-    this.backoff = b ?? DEFAULT_BACKOFF;
     const max = o['maxElapsedMs'] === undefined ? Infinity : num(p, 'maxElapsedMs', o['maxElapsedMs'], { min: 0, infinity: true });
+    const budget = optBudget(p, o['budget']);
+    super(RETRY, o);
+    this.classify = classify;
+    this.maxAttempts = maxAttempts;
+    this.backoff = b ?? DEFAULT_BACKOFF;
     this.maxElapsedMs = max === Infinity ? undefined : max;
-    this.budget = optBudget(p, o['budget']);
+    this.budget = budget;
   }
 
   /** @internal */
@@ -120,24 +132,32 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     const t0 = this.maxElapsedMs === undefined ? 0 : this.clock.now();
     this.budget?.recordAttempt();
     const tok = ctx.tok;
-    return invoke(fn, ctx.attempt === 1 ? ctx : new Ctx(tok, 1)).then(
-      (value) => this.firstValue(fn, tok, started, t0, value),
+    const key = ctx.key;
+    return invoke(fn, ctx.attempt === 1 ? ctx : new Ctx(tok, 1, key)).then(
+      (value) => this.firstValue(fn, tok, started, t0, value, key),
       (error: unknown) => {
         this.settleError(tok, started, error);
-        return this.retrying(fn, tok, started, t0, 1, 'error', error);
+        return this.retrying(fn, tok, started, t0, 1, 'error', error, key);
       },
     );
   }
 
   /** The first attempt returned `value`: it stands, or the retrying starts. */
-  private firstValue<T>(fn: Fn<T>, tok: Token | undefined, started: number, t0: number, value: T): T | Promise<T> {
+  private firstValue<T>(
+    fn: Fn<T>,
+    tok: Token | undefined,
+    started: number,
+    t0: number,
+    value: T,
+    key: string | undefined,
+  ): T | Promise<T> {
     if (!handlesResult(this.classify, value)) {
       this.record(SUCCESSES, started);
       if (this.events.has('success')) this.events.emit('success', { attempts: 1 });
       return value;
     }
     if (this.stopsOnResult(tok, started)) return value;
-    return this.retrying(fn, tok, started, t0, 1, 'result', value);
+    return this.retrying(fn, tok, started, t0, 1, 'result', value, key);
   }
 
   /** Retries after the handled failure `outcome` of `attempt`, until an outcome stands. */
@@ -149,6 +169,7 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     attempt: number,
     key: 'error' | 'result',
     outcome: unknown,
+    callKey: string | undefined,
   ): Promise<T> {
     const it = this.backoff.start();
     for (;;) {
@@ -162,7 +183,7 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
       attempt++;
       let value: T;
       try {
-        value = await fn(new Ctx(tok, attempt));
+        value = await fn(new Ctx(tok, attempt, callKey));
       } catch (error) {
         this.settleError(tok, started, error);
         key = 'error';

@@ -4,24 +4,17 @@
  * @module
  */
 import { TimeoutError } from './errors.js';
-import {
-  Ctx,
-  type CommonOptions,
-  type Fn,
-  invoke,
-  type Outcome,
-  PolicyBase,
-  RUN,
-  SETTLES,
-  disposedError,
-  rejectThrough,
-} from './policy.js';
-import { callerAborted, type Subscription, Token } from './token.js';
+import { Ctx, type Fn, invoke, RUN } from './internal/run.js';
+import type { CommonOptions } from './contract.js';
+import { type SettlementSink, SETTLES, rejectThrough } from './internal/settle.js';
+import { PolicyBase, disposedError } from './policy-base.js';
+import { callerAborted, type Subscription, Token } from './internal/token.js';
 import { FAILURES, SUCCESSES, TIMEOUTS } from './metrics/rolling-window.js';
 import { duration, oneOf, optionsObject } from './validate.js';
+import { describePolicy } from './internal/descriptor.js';
 import { metricsTime } from './clock.js';
-import { type Deadline, DeadlineQueue } from './deadlines.js';
-import { promiseFor } from './queue.js';
+import { type Deadline, DeadlineQueue } from './internal/deadline-queue.js';
+import { promiseFor } from './internal/waiting-room.js';
 
 /**
  * `aggressive`: the call rejects at the deadline whatever `fn` does; `cooperative`: the call
@@ -84,8 +77,8 @@ class Call extends Token implements Deadline {
   constructor(
     parent: Token | undefined,
     readonly started: number,
-    /** The outer policy's handlers, when a pipeline fused it with this one (see `Outcome`). */
-    readonly outcome: Outcome | undefined,
+    /** The outer policy's handlers, when a pipeline fused it with this one (see `SettlementSink`). */
+    readonly outcome: SettlementSink | undefined,
   ) {
     // The call is its attempt's token too: one object per call. It aborts at the deadline with a
     // TimeoutError, or when the caller aborts; its AbortSignal exists only if `fn` reads it.
@@ -116,6 +109,9 @@ class Call extends Token implements Deadline {
 
 const noop = (): void => {};
 
+/** What the registry, the bus and the exporters know about a timeout. */
+const TIMEOUT = describePolicy({ kind: 'timeout', events: { timeout: 'error' } });
+
 /**
  * A policy that limits how long each call may take. Build it with {@link timeout}.
  *
@@ -142,18 +138,20 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   /** @internal Use {@link timeout}. */
   constructor(options: number | TimeoutOptions) {
     const o = typeof options === 'number' ? { durationMs: options } : optionsObject('timeout', options);
-    super('timeout', o);
-    this.durationMs = duration('timeout', 'durationMs', o['durationMs']);
-    this.strategy = oneOf('timeout', 'strategy', o['strategy'], ['aggressive', 'cooperative'], 'aggressive');
+    const durationMs = duration('timeout', 'durationMs', o['durationMs']);
+    const strategy = oneOf('timeout', 'strategy', o['strategy'], ['aggressive', 'cooperative'], 'aggressive');
+    super(TIMEOUT, o);
+    this.durationMs = durationMs;
+    this.strategy = strategy;
     this.time = metricsTime(this.clock);
     this.deadlines = new DeadlineQueue<Call>(this.clock, (call) => this.deadline(call));
   }
 
-  /** @internal Calls settle through an outer policy's `Outcome` when one is given. */
+  /** @internal Calls settle through an outer policy's `SettlementSink` when one is given. */
   readonly [SETTLES] = true;
 
   /** @internal */
-  [RUN]<T>(fn: Fn<T>, ctx: Ctx, outcome?: Outcome): Promise<T> {
+  [RUN]<T>(fn: Fn<T>, ctx: Ctx, outcome?: SettlementSink): Promise<T> {
     if (this.disposed) {
       const error = disposedError(this);
       return Promise.reject(outcome === undefined ? error : rejectThrough(outcome, error));
@@ -174,7 +172,7 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
         call.fail(reason);
       });
     }
-    invoke(fn, new Ctx(call, ctx.attempt)).then(
+    invoke(fn, new Ctx(call, ctx.attempt, ctx.key)).then(
       (value) => this.settled(call, value),
       (error: unknown) => this.failed(call, error),
     );

@@ -30,6 +30,8 @@ it('the demo runs in fast mode, the breaker opens and closes again, and it exits
   const first = out.indexOf('closed→open');
   expect(first).toBeGreaterThan(-1);
   expect(out.indexOf('halfOpen→closed', first)).toBeGreaterThan(first);
+  // It served the dashboard on the loopback interface and said where.
+  expect(out).toMatch(/^dashboard: http:\/\/127\.0\.0\.1:\d+\/ /m);
   // One line per tick, each naming the breaker's state.
   const lines = out.split('\n').filter((l) => /^\s+\d+\.\ds\s/.test(l));
   expect(lines.length).toBeGreaterThanOrEqual(15);

@@ -7,7 +7,7 @@ import { pipeline } from '../src/pipeline.js';
 import { backoff } from '../src/backoff.js';
 import { handleErrors } from '../src/handle.js';
 import { ManualClock } from '../src/testing/index.js';
-import type { AttemptContext } from '../src/policy.js';
+import type { AttemptContext } from '../src/contract.js';
 import { expectInvalid } from './helpers.js';
 
 class Boom extends Error {}

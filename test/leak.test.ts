@@ -6,7 +6,7 @@ import { runInNewContext } from 'node:vm';
 import { getEventListeners } from 'node:events';
 import { Registry } from 'prom-client';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { createRegistry } from '../src/registry.js';
+import { createRegistry } from '../src/registry/index.js';
 import { collectPrometheus } from '../src/prometheus/index.js';
 import { instrumentOpenTelemetry } from '../src/opentelemetry/index.js';
 import { pipeline } from '../src/pipeline.js';
@@ -15,7 +15,7 @@ import { backoff } from '../src/backoff.js';
 import { circuitBreaker } from '../src/circuit-breaker/index.js';
 import { timeout } from '../src/timeout.js';
 import { bulkhead } from '../src/bulkhead.js';
-import type { Policy } from '../src/policy.js';
+import type { Policy } from '../src/contract.js';
 import { ManualClock } from '../src/testing/index.js';
 
 setFlagsFromString('--expose-gc');

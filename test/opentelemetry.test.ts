@@ -9,7 +9,7 @@ import {
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
 import { instrumentOpenTelemetry, ATTR } from '../src/opentelemetry/index.js';
-import { createRegistry } from '../src/registry.js';
+import { createRegistry } from '../src/registry/index.js';
 import { bulkhead } from '../src/bulkhead.js';
 import { adaptiveLimit } from '../src/adaptive-limit.js';
 import { ManualClock } from '../src/testing/index.js';

@@ -4,7 +4,7 @@ import { retryBudget, RetryBudget } from '../src/retry-budget.js';
 import { retry } from '../src/retry.js';
 import { backoff } from '../src/backoff.js';
 import { ManualClock } from '../src/testing/index.js';
-import type { AttemptContext } from '../src/policy.js';
+import type { AttemptContext } from '../src/contract.js';
 import { expectInvalid } from './helpers.js';
 
 describe('retryBudget: accounting', () => {

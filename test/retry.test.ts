@@ -8,7 +8,7 @@ import { handleErrors } from '../src/handle.js';
 import { BrokenCircuitError, IsolatedCircuitError, RateLimitedError, TimeoutError } from '../src/errors.js';
 import { ManualClock } from '../src/testing/index.js';
 import { circuitBreaker } from '../src/circuit-breaker/index.js';
-import type { AttemptContext } from '../src/policy.js';
+import type { AttemptContext } from '../src/contract.js';
 import { expectInvalid } from './helpers.js';
 
 class Boom extends Error {}

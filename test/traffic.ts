@@ -5,10 +5,10 @@ import { bulkhead } from '../src/bulkhead.js';
 import { circuitBreaker } from '../src/circuit-breaker/index.js';
 import { fallback } from '../src/fallback.js';
 import { pipeline } from '../src/pipeline.js';
-import type { Policy } from '../src/policy.js';
+import type { Policy } from '../src/contract.js';
 import { retry } from '../src/retry.js';
 import { timeout } from '../src/timeout.js';
-import type { Registry } from '../src/registry.js';
+import type { Registry } from '../src/registry/index.js';
 import type { ManualClock } from '../src/testing/index.js';
 
 /** A dependency that answers after `ms` on the clock, or fails while `fail` is set. */

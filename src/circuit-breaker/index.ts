@@ -8,13 +8,19 @@
 import { BrokenCircuitError, IsolatedCircuitError, isBreakwaterError, isLocalRejection } from '../errors.js';
 import { handlesError, handlesResult } from '../handle.js';
 import { FAILURES, SLOW_CALLS, SUCCESSES } from '../metrics/rolling-window.js';
-import { type Ctx, type Fn, OBSERVE, type Outcome, type PolicyMetrics, RUN, disposedError, invoke } from '../policy.js';
-import { type Token, callerAborted } from '../token.js';
+import { type Ctx, type Fn, RUN, invoke } from '../internal/run.js';
+import { OBSERVE, type SettlementSink } from '../internal/settle.js';
+import type { PolicyMetrics } from '../contract.js';
+import { disposedError } from '../policy-base.js';
+import { type Token, callerAborted } from '../internal/token.js';
 import { atEndOfTurn, metricsTime, systemClock, turnNow } from '../clock.js';
 import { optionsObject } from '../validate.js';
-import { BreakerMachine, CLOSED, HALF_OPEN, ISOLATED, NAMES, OPEN } from './machine.js';
-import type { CircuitBreakerOptions } from './options.js';
-import type { CircuitState } from './state.js';
+import { describePolicy } from '../internal/descriptor.js';
+import { PolicyBase } from '../policy-base.js';
+import { BreakerMachine, type CircuitBreakerEvents, CLOSED, HALF_OPEN, ISOLATED, type IsolationHandle, NAMES, OPEN, REFUSED } from './machine.js';
+import type { CircuitStoreBreaker, CircuitStoreSession, SharedBreakerConfig } from './store.js';
+import { type CircuitBreakerOptions, type Resolved, resolve } from './options.js';
+import { type CircuitBreakerSnapshot, type CircuitState, STATES } from './state.js';
 
 export type { CircuitBreakerEvents, IsolationHandle } from './machine.js';
 export type { CircuitBreakerOptions } from './options.js';
@@ -48,6 +54,21 @@ interface Handlers {
   readonly err: (error: unknown) => never;
 }
 
+/** What the registry, the bus and the exporters know about a circuit breaker. */
+const CIRCUIT_BREAKER = describePolicy({
+  kind: 'circuitBreaker',
+  events: {
+    stateChange: ({ to }) => (to === 'open' || to === 'isolated' ? 'error' : to === 'halfOpen' ? 'warning' : 'information'),
+    success: 'information',
+    failure: 'warning',
+    rejected: 'error',
+    storeError: 'error',
+    storeRecovered: 'information',
+  },
+  gauges: { state: (p: CircuitBreakerPolicy) => p.state },
+  states: STATES,
+});
+
 /**
  * A circuit breaker. Build it with {@link circuitBreaker}.
  *
@@ -58,7 +79,11 @@ interface Handlers {
  * breaker.state; // 'closed'
  * ```
  */
-export class CircuitBreakerPolicy extends BreakerMachine {
+export class CircuitBreakerPolicy extends PolicyBase<CircuitBreakerEvents> {
+  /** The resolved options. */
+  private readonly o: Resolved;
+  /** The state machine this policy drives (admit, record, snapshot). */
+  private readonly m: BreakerMachine;
   /** Slow calls are tracked: call durations come from the policy's own clock, exactly. */
   private readonly exact: boolean;
   /** Time for metrics and events alone: the turn clock (see clock.ts), cheap per call. */
@@ -83,15 +108,83 @@ export class CircuitBreakerPolicy extends BreakerMachine {
 
   /** @internal Use {@link circuitBreaker}. */
   constructor(options?: CircuitBreakerOptions) {
-    super(optionsObject('circuitBreaker', options));
-    this.exact = this.o.slowMs !== Infinity;
+    const raw = optionsObject('circuitBreaker', options);
+    const o = resolve(raw);
+    super(CIRCUIT_BREAKER, raw);
+    this.o = o;
+    this.m = new BreakerMachine(o, this.clock, this.name, this.transitioned, o.store?.attach(this.storeView()));
+    this.exact = o.slowMs !== Infinity;
     this.cheapNow = metricsTime(this.clock);
     this.turnClock = this.clock === systemClock;
   }
 
+  /**
+   * The current state: `'closed'`, `'open'`, `'halfOpen'` or `'isolated'`.
+   *
+   * @example
+   * ```ts
+   * import { circuitBreaker } from 'breakwater';
+   * const breaker = circuitBreaker();
+   * if (breaker.state !== 'closed') console.log('degraded');
+   * ```
+   */
+  get state(): CircuitState {
+    return NAMES[this.m.st] as CircuitState;
+  }
+
+  /**
+   * Holds the breaker open (calls reject with `IsolatedCircuitError`) until every handle
+   * returned so far is released; then it closes with an empty window. Each handle's `release()`
+   * counts once, however often it is called.
+   *
+   * @example
+   * ```ts
+   * import { circuitBreaker } from 'breakwater';
+   * const breaker = circuitBreaker();
+   * const hold = breaker.isolate(); // e.g. while the dependency is in maintenance
+   * // … calls reject with IsolatedCircuitError …
+   * hold.release();
+   * ```
+   */
+  isolate(): IsolationHandle {
+    return this.m.isolate();
+  }
+
+  /**
+   * Closes the breaker, empties its window, restarts the open-duration backoff and drops every
+   * isolation (older handles' `release()` then does nothing). Calls in flight no longer count.
+   *
+   * @example
+   * ```ts
+   * import { circuitBreaker } from 'breakwater';
+   * const breaker = circuitBreaker();
+   * breaker.reset(); // after a deploy of the dependency, say
+   * ```
+   */
+  reset(): void {
+    this.m.reset();
+  }
+
+  /**
+   * Plain, JSON-safe state for option `initialState` after a restart: the state, the
+   * consecutive openings, the time left while open, the wall-clock time of the save, and the
+   * window's contents.
+   *
+   * @example
+   * ```ts
+   * import { circuitBreaker } from 'breakwater';
+   * const breaker = circuitBreaker();
+   * const saved = JSON.stringify(breaker); // calls toJSON()
+   * const restored = circuitBreaker({ initialState: JSON.parse(saved) });
+   * ```
+   */
+  toJSON(): CircuitBreakerSnapshot {
+    return this.m.snapshot(this.clock.now());
+  }
+
   /** @internal */
   [RUN]<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
-    if (this.st === CLOSED && !this.disposed) return this.run(fn, ctx);
+    if (this.m.st === CLOSED && !this.disposed) return this.run(fn, ctx);
     return this.admit(fn, ctx);
   }
 
@@ -100,8 +193,8 @@ export class CircuitBreakerPolicy extends BreakerMachine {
    * `Outcome` (a timeout): the call is admitted and the shared handlers returned, so this breaker
    * adds no promise of its own. Anything else (not closed, a caller's signal) goes through RUN.
    */
-  [OBSERVE](ctx: Ctx): Outcome | undefined {
-    if (this.st !== CLOSED || this.disposed) return undefined;
+  [OBSERVE](ctx: Ctx): SettlementSink | undefined {
+    if (this.m.st !== CLOSED || this.disposed) return undefined;
     if (ctx.tok !== undefined) return undefined;
     return this.sharedNow();
   }
@@ -111,31 +204,77 @@ export class CircuitBreakerPolicy extends BreakerMachine {
     m.state = this.state;
   }
 
+  /** @internal */
+  protected override onDispose(): void {
+    this.m.dispose();
+  }
+
+  /** The machine moved: announce it. Bound once; transitions are rare. */
+  private readonly transitioned = (from: number, to: number, at: number): void => {
+    if (!this.events.has('stateChange')) return;
+    this.events.emit('stateChange', { from: NAMES[from] as CircuitState, to: NAMES[to] as CircuitState, at: at === at ? at : this.clock.now() });
+  };
+
   /** Everything but the closed state's fast path. */
   private admit<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
     if (this.disposed) return Promise.reject(disposedError(this));
-    let now = NaN;
-    if (this.st === OPEN) {
-      now = this.clock.now();
-      if (now < this.openUntil) return this.refuse(now);
-      // The timer is late (a busy event loop): time, not the timer, decides.
-      this.toHalfOpen(now);
+    if (this.m.admit(NaN) !== REFUSED) {
+      return this.o.store !== undefined && this.m.st === HALF_OPEN ? this.sharedTrial(fn, ctx) : this.run(fn, ctx);
     }
-    if (this.st === HALF_OPEN && this.permits > 0) {
-      this.admitTrial();
-      return this.run(fn, ctx);
-    }
-    return this.refuse(now);
+    return this.refuse();
   }
 
-  private refuse<T>(now: number): Promise<T> {
-    const st = this.st;
-    if (st === OPEN && now !== now) now = this.clock.now();
+  /** A half-open trial under a shared store: it runs only on a lease from the fleet. */
+  private sharedTrial<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
+    const session = this.m.session as CircuitStoreSession;
+    const gen = this.m.gen;
+    const granted = session.acquireTrial();
+    if (granted === true) return this.run(fn, ctx);
+    if (granted === false) {
+      this.m.untrial();
+      return this.refuse();
+    }
+    return granted.then((ok) => {
+      if (gen === this.m.gen && !this.disposed) {
+        if (ok) return this.run(fn, ctx);
+        this.m.untrial();
+        return this.refuse<T>();
+      }
+      // The state moved while the store answered: give the lease back, admit by the new state.
+      if (ok) session.trialEnded(false, true);
+      return this[RUN](fn, ctx);
+    });
+  }
+
+  /** What a shared store sees of this breaker. */
+  private storeView(): CircuitStoreBreaker {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    return Object.freeze({
+      name: this.name,
+      clock: this.clock,
+      config: this.o.shared as SharedBreakerConfig,
+      get state(): CircuitState {
+        return self.state;
+      },
+      impose: (state: Exclude<CircuitState, 'isolated'>, retryAfterMs: number): void => this.m.impose(state, retryAfterMs),
+      storeEvent: (event: 'storeError' | 'storeRecovered', error?: unknown): void => {
+        if (this.disposed || !this.events.has(event)) return;
+        if (event === 'storeError') this.events.emit('storeError', { error });
+        else this.events.emit('storeRecovered', {});
+      },
+    });
+  }
+
+  private refuse<T>(): Promise<T> {
+    const m = this.m;
+    const st = m.st;
+    const now = st === OPEN ? this.clock.now() : NaN;
     // Half-open with every trial slot taken: the trials may end any moment, so no wait is known.
     const error =
       st === ISOLATED
         ? new IsolatedCircuitError()
-        : new BrokenCircuitError(NAMES[st] as string, st === OPEN ? Math.max(0, Math.ceil(this.openUntil - now)) : 0);
+        : new BrokenCircuitError(NAMES[st] as string, st === OPEN ? Math.max(0, Math.ceil(m.openUntil - now)) : 0);
     this.recordRejection();
     if (this.events.has('rejected')) this.events.emit('rejected', { state: NAMES[st] as CircuitState });
     return Promise.reject(error);
@@ -159,7 +298,7 @@ export class CircuitBreakerPolicy extends BreakerMachine {
       return invoke(fn, ctx).then(h.ok as (v: T) => T, h.err);
     }
     const started = this.startTime();
-    const gen = this.gen;
+    const gen = this.m.gen;
     return invoke(fn, ctx).then(
       (value) => this.settled(value, gen, started),
       (error: unknown) => this.threw(error, gen, started, tok),
@@ -177,22 +316,22 @@ export class CircuitBreakerPolicy extends BreakerMachine {
     if (!this.exact && this.window === undefined && !this.listening()) {
       // Untimed: nobody needs the call's duration, so no clock is read for it.
       const u = this.untimed;
-      return u.gen === this.gen ? u : (this.untimed = this.handlersFor(this.gen, NaN));
+      return u.gen === this.m.gen ? u : (this.untimed = this.handlersFor(this.m.gen, NaN));
     }
     if (this.exact || !this.turnClock) return this.shared(this.clock.now());
     // Timed by the turn clock: this turn's handlers, if this generation's, else new ones.
     const h = this.turnHandlers;
-    if (h !== undefined && h.gen === this.gen) return h;
+    if (h !== undefined && h.gen === this.m.gen) return h;
     const started = turnNow();
     if (h === undefined) atEndOfTurn(this.forgetTurn);
-    return (this.turnHandlers = this.handlersFor(this.gen, started));
+    return (this.turnHandlers = this.handlersFor(this.m.gen, started));
   }
 
   /** The handlers shared by this generation's calls that started at `started`. */
   private shared(started: number): Handlers {
     const h = this.handlers;
-    if (h.gen === this.gen && h.started === started) return h;
-    return (this.handlers = this.handlersFor(this.gen, started));
+    if (h.gen === this.m.gen && h.started === started) return h;
+    return (this.handlers = this.handlersFor(this.m.gen, started));
   }
 
   /** Anyone listening for `success` or `failure`? Looked up again only when listeners change. */
@@ -274,7 +413,7 @@ export class CircuitBreakerPolicy extends BreakerMachine {
     // time at the start of the event-loop turn, as Node's own timers use — is ample there, as
     // for metrics and events (and any clock but systemClock is read exactly anyway).
     const timed = started === started;
-    const now = this.exact ? this.clock.now() : timed || this.health.needsClock ? this.cheapNow() : NaN;
+    const now = this.exact ? this.clock.now() : timed || this.m.health.needsClock ? this.cheapNow() : NaN;
     const durationMs = timed ? now - started : 0;
     const slow = durationMs >= this.o.slowMs;
     if (this.window !== undefined) this.recordRan(what, started, now, slow);
@@ -282,13 +421,7 @@ export class CircuitBreakerPolicy extends BreakerMachine {
     // An untimed call had no listener when it started: it has no duration to report.
     if (timed && this.listening()) this.emitOutcome(failure, durationMs, slow, what, detail);
     // A call admitted under an older generation (another state, or before a reset) never decides.
-    if (gen !== this.gen || this.disposed) return;
-    if (this.st === CLOSED) {
-      if (this.health.record(failure, slow, now)) this.toOpen();
-    } else if (this.st === HALF_OPEN) {
-      if (failure) this.toOpen();
-      else this.trialEnded(slow, false);
-    }
+    if (!this.disposed) this.m.record(gen, failure, slow, now);
   }
 
   /** Metrics of a call that ran: its outcome and latency, and whether it was slow. */
@@ -311,7 +444,7 @@ export class CircuitBreakerPolicy extends BreakerMachine {
 
   /** A call that counts as neither: a half-open trial gives its slot back. */
   private noVerdict(gen: number): void {
-    if (gen === this.gen && this.st === HALF_OPEN && !this.disposed) this.trialEnded(false, true);
+    if (!this.disposed) this.m.noVerdict(gen);
   }
 
   private emitOutcome(failure: boolean, durationMs: number, slow: boolean, what: number, detail: unknown): void {

@@ -1,14 +1,20 @@
 /**
- * The breaker's state machine: states, generations, the open and half-open timers, the
- * open-duration backoff, isolation, reset and restore. The call path (admission, classification,
- * recording) lives in index.ts, on top of it.
+ * The breaker's state machine, owned by the policy (index.ts): states, generations, the open and
+ * half-open timers, the open-duration backoff, isolation, reset and restore. Its seam is three
+ * operations — {@link BreakerMachine.admit} (may a call run, and under which generation),
+ * {@link BreakerMachine.record} (a verdict on a call that ran) and
+ * {@link BreakerMachine.snapshot} (plain saved state) — plus the closed-state fast path, which
+ * reads `st` and `gen` directly. The call path (classification, metrics, events) stays in
+ * index.ts.
  *
+ * @internal
  * @module
  */
 import type { BackoffIterator } from '../backoff.js';
-import { PolicyBase } from '../policy.js';
-import { MAX_TIMER_MS, type Resolved, resolve } from './options.js';
-import type { CircuitBreakerSnapshot, CircuitState, RestoredState } from './state.js';
+import type { Clock } from '../clock.js';
+import { MAX_TIMER_MS, type Resolved } from './options.js';
+import { type CircuitBreakerSnapshot, type CircuitState, type RestoredState, STATES } from './state.js';
+import { type CircuitStoreSession, SharedWindow } from './store.js';
 import type { HealthWindow } from './windows.js';
 
 /**
@@ -31,6 +37,10 @@ export interface CircuitBreakerEvents {
   success: { readonly durationMs: number; readonly slow: boolean };
   failure: { readonly error?: unknown; readonly result?: unknown; readonly durationMs: number; readonly slow: boolean };
   rejected: { readonly state: CircuitState };
+  /** A shared store could not be reached (once per outage); the breaker goes on from local state. */
+  storeError: { readonly error: unknown };
+  /** The shared store answers again after a `storeError`. */
+  storeRecovered: Record<string, never>;
 }
 
 /**
@@ -54,26 +64,33 @@ export interface IsolationHandle {
 /** @internal */ export const OPEN = 1;
 /** @internal */ export const HALF_OPEN = 2;
 /** @internal */ export const ISOLATED = 3;
-/** @internal */ export const NAMES: readonly CircuitState[] = ['closed', 'open', 'halfOpen', 'isolated'];
+/** @internal State names by number: the one list of states (state.ts). */
+export const NAMES = STATES;
+/** {@link BreakerMachine.admit}'s answer for a refused call. @internal */
+export const REFUSED = -1;
 /** How many openings a restore replays through a `Backoff` at most (a huge count is nonsense). */
 const MAX_REPLAY = 10_000;
 
+/** Told of every transition: `from` and `to` are state numbers, `at` the clock's time (`NaN`: read it). @internal */
+export type TransitionListener = (from: number, to: number, at: number) => void;
+
 /**
- * The state machine under {@link CircuitBreakerPolicy}.
+ * The state machine a {@link CircuitBreakerPolicy} owns.
  *
  * @internal
  */
-export abstract class BreakerMachine extends PolicyBase<CircuitBreakerEvents> {
-  /** @internal */ protected readonly o: Resolved;
-  /** @internal */ protected readonly health: HealthWindow;
-  /** @internal */ protected st = CLOSED;
-  /** @internal Bumped on every transition (and reset): a call tagged with an older one never decides. */
-  protected gen = 0;
-  /** @internal While open: when the open period ends, by the clock. */
-  protected openUntil = 0;
-  /** @internal Half-open: trial slots left, trials running. */
-  protected permits = 0;
-  /** @internal */ protected trials = 0;
+export class BreakerMachine {
+  readonly health: HealthWindow;
+  /** The state (a number: {@link CLOSED} …); read directly on the closed fast path. */
+  st = CLOSED;
+  /** Bumped on every transition (and reset): a call tagged with an older one never decides. */
+  gen = 0;
+  /** While open: when the open period ends, by the clock. */
+  openUntil = 0;
+  /** Half-open: trial slots left, trials running. */
+  private permits = 0;
+  private trials = 0;
+  private disposed = false;
   private trialSuccesses = 0;
   private slowTrials = 0;
   private openings = 0;
@@ -95,44 +112,61 @@ export abstract class BreakerMachine extends PolicyBase<CircuitBreakerEvents> {
     if (this.st === HALF_OPEN && this.trials > 0 && !this.disposed) this.toOpen();
   };
 
-  /** @internal */
-  constructor(raw: Readonly<Record<string, unknown>>) {
-    super('circuitBreaker', raw);
-    const o = resolve(raw);
-    this.o = o;
-    this.health = o.window;
+  constructor(
+    private readonly o: Resolved,
+    private readonly clock: Clock,
+    /** For warnings: the policy's name. */
+    private readonly name: string,
+    private readonly changed: TransitionListener,
+    /** A shared store's session (`undefined`: the in-memory default). */
+    readonly session?: CircuitStoreSession,
+  ) {
+    this.health = session === undefined ? o.window : new SharedWindow(o.window, session);
     this.lastOpenMs = o.openMs;
     if (o.initial !== undefined) this.restore(o.initial);
   }
 
   /**
-   * The current state: `'closed'`, `'open'`, `'halfOpen'` or `'isolated'`.
-   *
-   * @example
-   * ```ts
-   * import { circuitBreaker } from 'breakwater';
-   * const breaker = circuitBreaker();
-   * if (breaker.state !== 'closed') console.log('degraded');
-   * ```
+   * May a call run now? Outside the closed state's fast path (which reads `st` directly): moves
+   * an open breaker whose time is up to half-open, takes a half-open trial slot. Returns the
+   * generation the call runs under, or {@link REFUSED} (then `st` and `openUntil` say why).
+   * `now` is the clock's time, or `NaN` if not read yet.
    */
-  get state(): CircuitState {
-    return NAMES[this.st] as CircuitState;
+  admit(now: number): number {
+    if (this.st === OPEN) {
+      if (now !== now) now = this.clock.now();
+      if (now < this.openUntil) return REFUSED;
+      // The timer is late (a busy event loop): time, not the timer, decides.
+      this.toHalfOpen(now);
+    }
+    if (this.st === CLOSED) return this.gen;
+    if (this.st === HALF_OPEN && this.permits > 0) {
+      this.admitTrial();
+      return this.gen;
+    }
+    return REFUSED;
   }
 
   /**
-   * Holds the breaker open (calls reject with `IsolatedCircuitError`) until every handle
-   * returned so far is released; then it closes with an empty window. Each handle's `release()`
-   * counts once, however often it is called.
-   *
-   * @example
-   * ```ts
-   * import { circuitBreaker } from 'breakwater';
-   * const breaker = circuitBreaker();
-   * const hold = breaker.isolate(); // e.g. while the dependency is in maintenance
-   * // … calls reject with IsolatedCircuitError …
-   * hold.release();
-   * ```
+   * The verdict on a call admitted under generation `gen` that ran: a failure (or not), slow
+   * (or not), ended at `now`. A call of an older generation never decides.
    */
+  record(gen: number, failure: boolean, slow: boolean, now: number): void {
+    if (gen !== this.gen || this.disposed) return;
+    if (this.st === CLOSED) {
+      if (this.health.record(failure, slow, now)) this.toOpen();
+    } else if (this.st === HALF_OPEN) {
+      if (failure) this.toOpen();
+      else this.trialEnded(slow, false);
+    }
+  }
+
+  /** A call that counts as neither (the caller's abort, a local rejection): a trial gives its slot back. */
+  noVerdict(gen: number): void {
+    if (gen === this.gen && this.st === HALF_OPEN && !this.disposed) this.trialEnded(false, true);
+  }
+
+  /** Holds the breaker isolated until every handle is released (see the policy's `isolate`). */
   isolate(): IsolationHandle {
     this.isolations++;
     const epoch = this.isolationEpoch;
@@ -148,41 +182,18 @@ export abstract class BreakerMachine extends PolicyBase<CircuitBreakerEvents> {
     });
   }
 
-  /**
-   * Closes the breaker, empties its window, restarts the open-duration backoff and drops every
-   * isolation (older handles' `release()` then does nothing). Calls in flight no longer count.
-   *
-   * @example
-   * ```ts
-   * import { circuitBreaker } from 'breakwater';
-   * const breaker = circuitBreaker();
-   * breaker.reset(); // after a deploy of the dependency, say
-   * ```
-   */
+  /** Closes, empties the window, restarts the backoff, drops every isolation. */
   reset(): void {
     this.isolations = 0;
     this.isolationEpoch++;
     this.toClosed();
   }
 
-  /**
-   * Plain, JSON-safe state for option `initialState` after a restart: the state, the
-   * consecutive openings, the time left while open, the wall-clock time of the save, and the
-   * window's contents.
-   *
-   * @example
-   * ```ts
-   * import { circuitBreaker } from 'breakwater';
-   * const breaker = circuitBreaker();
-   * const saved = JSON.stringify(breaker); // calls toJSON()
-   * const restored = circuitBreaker({ initialState: JSON.parse(saved) });
-   * ```
-   */
-  toJSON(): CircuitBreakerSnapshot {
-    const now = this.clock.now();
+  /** Plain, JSON-safe state for option `initialState` (the policy's `toJSON()`). */
+  snapshot(now: number): CircuitBreakerSnapshot {
     return {
       version: 1,
-      state: this.state,
+      state: NAMES[this.st] as CircuitBreakerSnapshot['state'],
       openings: this.openings,
       retryAfterMs: this.st === OPEN ? Math.max(0, this.openUntil - now) : 0,
       savedAt: Date.now(),
@@ -190,17 +201,51 @@ export abstract class BreakerMachine extends PolicyBase<CircuitBreakerEvents> {
     };
   }
 
-  /** @internal */
-  protected override onDispose(): void {
+  /** No timer is left or armed again. */
+  dispose(): void {
+    this.disposed = true;
     this.clearTimers();
+    this.session?.dispose();
   }
 
-  /** A half-open trial ended without failing: a success, or (`neither`) no verdict. @internal */
-  protected trialEnded(slow: boolean, neither: boolean): void {
+  /** Gives back a trial slot a shared store refused (it was taken by {@link admit}). */
+  untrial(): void {
     this.trials--;
+    this.permits++;
+    if (this.trials === 0 && this.hungTimer !== undefined) {
+      this.clock.clearTimeout(this.hungTimer);
+      this.hungTimer = undefined;
+    }
+  }
+
+  /** A state decided by a shared store. Isolation is this process's own and wins. */
+  impose(state: Exclude<CircuitState, 'isolated'>, retryAfterMs: number): void {
+    if (this.disposed || this.st === ISOLATED) return;
+    if (state === 'closed') {
+      if (this.st !== CLOSED) this.toClosed();
+    } else if (state === 'halfOpen') {
+      if (this.st !== HALF_OPEN) this.toHalfOpen(this.clock.now());
+    } else {
+      const now = this.clock.now();
+      const ms = Math.min(MAX_TIMER_MS, Math.max(0, retryAfterMs));
+      // Already open: only the time left moves (another process reopened it).
+      const from = this.st === OPEN ? OPEN : this.switchTo(OPEN);
+      if (from !== OPEN) this.openings++;
+      this.openUntil = now + ms;
+      if (this.openTimer !== undefined) this.clock.clearTimeout(this.openTimer);
+      this.openTimer = this.clock.setTimeout(this.onOpenEnd, ms);
+      this.announce(from, now);
+    }
+  }
+
+  /** A half-open trial ended without failing: a success, or (`neither`) no verdict. */
+  private trialEnded(slow: boolean, neither: boolean): void {
+    this.trials--;
+    // A shared store that can reach the fleet may decide what the trials lead to.
+    const remote = this.session !== undefined && this.session.trialEnded(slow, neither);
     if (neither) {
       this.permits++;
-    } else {
+    } else if (!remote) {
       this.trialSuccesses++;
       if (slow) this.slowTrials++;
       if (this.trialSuccesses >= this.o.halfOpenCalls) {
@@ -217,8 +262,8 @@ export abstract class BreakerMachine extends PolicyBase<CircuitBreakerEvents> {
     }
   }
 
-  /** Admits one half-open trial (the caller checked `permits`). @internal */
-  protected admitTrial(): void {
+  /** Admits one half-open trial (the caller checked `permits`). */
+  private admitTrial(): void {
     this.permits--;
     // The hung-trial clock runs while any trial runs: from the first, until none is left.
     if (this.trials++ === 0) this.hungTimer = this.clock.setTimeout(this.onTrialsHung, this.trialLimit());
@@ -236,8 +281,7 @@ export abstract class BreakerMachine extends PolicyBase<CircuitBreakerEvents> {
     return first > 0 ? first : 30_000;
   }
 
-  /** @internal */
-  protected toOpen(): void {
+  private toOpen(): void {
     // Transitions are rare: they read the policy's own clock, never a call's (maybe turn) time.
     const now = this.clock.now();
     const ms = this.nextOpenMs();
@@ -249,8 +293,7 @@ export abstract class BreakerMachine extends PolicyBase<CircuitBreakerEvents> {
     this.announce(from, now);
   }
 
-  /** @internal */
-  protected toHalfOpen(now: number): void {
+  private toHalfOpen(now: number): void {
     const from = this.switchTo(HALF_OPEN);
     this.permits = this.o.halfOpenCalls;
     this.trials = this.trialSuccesses = this.slowTrials = 0;
@@ -276,12 +319,9 @@ export abstract class BreakerMachine extends PolicyBase<CircuitBreakerEvents> {
   }
 
   private announce(from: number, now: number): void {
-    if (from === this.st || !this.events.has('stateChange')) return;
-    this.events.emit('stateChange', {
-      from: NAMES[from] as CircuitState,
-      to: NAMES[this.st] as CircuitState,
-      at: now === now ? now : this.clock.now(),
-    });
+    if (from === this.st) return;
+    if (this.session !== undefined) this.session.transitioned(NAMES[from] as CircuitState, NAMES[this.st] as CircuitState);
+    this.changed(from, this.st, now);
   }
 
   private clearTimers(): void {

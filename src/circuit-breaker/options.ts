@@ -5,9 +5,10 @@
  */
 import { type Backoff, isBackoff } from '../backoff.js';
 import { type Classifier, classifier, type HandleOptions } from '../handle.js';
-import type { CommonOptions } from '../policy.js';
+import type { CommonOptions } from '../contract.js';
 import { num, oneOf, optionsObject, optNum, rangeError, show, typeError } from '../validate.js';
 import { type CircuitBreakerInitialState, parseInitialState, type RestoredState } from './state.js';
+import { type CircuitStore, isCircuitStore, type SharedBreakerConfig } from './store.js';
 import { ConsecutiveWindow, CountWindow, type HealthWindow, type RateRule, TimeWindow, type WindowOption } from './windows.js';
 
 /**
@@ -68,10 +69,12 @@ export interface CircuitBreakerOptions extends HandleOptions, CommonOptions {
   /** A `toJSON()` result, to carry the breaker's state across a restart. */
   readonly initialState?: CircuitBreakerInitialState;
   /**
-   * Where the state lives. Only the in-process store exists in this version; a shared store
-   * comes with `breakwater/redis`. @defaultValue `'memory'`
+   * Where the state lives: `'memory'` (this process alone), or a shared store such as
+   * `redisCircuitStore({ client })` from `breakwater/redis`, which shares the state, the window
+   * and the half-open trials with every breaker of the same `name` (required then) on the same
+   * Redis. A consecutive window cannot be shared. @defaultValue `'memory'`
    */
-  readonly store?: 'memory';
+  readonly store?: 'memory' | CircuitStore;
 }
 
 /** Validated options. @internal */
@@ -88,6 +91,9 @@ export interface Resolved {
   /** `undefined`: the default, the first open duration (see the machine's `trialLimit`). */
   readonly halfOpenMaxMs: number | undefined;
   readonly initial: RestoredState | undefined;
+  /** A shared store, and what it needs to decide for the fleet. */
+  readonly store: CircuitStore | undefined;
+  readonly shared: SharedBreakerConfig | undefined;
 }
 
 const P = 'circuitBreaker';
@@ -135,13 +141,18 @@ export function resolve(o: Readonly<Record<string, unknown>>): Resolved {
     rawMax === undefined ? undefined : num(P, 'halfOpenMaxDurationMs', rawMax, { ...DURATION, min: 0, minExclusive: true });
 
   const store = o['store'];
-  if (store !== undefined && store !== 'memory') {
-    // A store object is the right type for a later version (breakwater/redis), not for this one.
-    if (typeof store === 'object' && store !== null) {
-      rangeError(P, 'store', "'memory' (shared stores arrive with breakwater/redis)", store);
+  let shared: SharedBreakerConfig | undefined;
+  if (isCircuitStore(store)) {
+    if (o['name'] === undefined) {
+      throw new TypeError(`${P}: a shared store needs an explicit name (the breaker's identity in the store), got undefined`);
     }
-    if (typeof store === 'string') rangeError(P, 'store', "'memory'", store);
-    throw new TypeError(`${P}: store must be 'memory', got ${show(store)}`);
+    if (window.type === 'consecutive') {
+      throw new TypeError(`${P}: window must be a count or time window with a shared store, got ${show(o['window'])}`);
+    }
+    shared = sharedConfig(o['window'], minimumCalls, failureRate, slowRate, openMs, openBackoff, halfOpenCalls, halfOpenMaxMs);
+  } else if (store !== undefined && store !== 'memory') {
+    if (typeof store === 'string') rangeError(P, 'store', "'memory' or a store object", store);
+    throw new TypeError(`${P}: store must be 'memory' or a store object (with attach()), got ${show(store)}`);
   }
   const rawInitial = o['initialState'];
   const initial = rawInitial === undefined ? undefined : parseInitialState(rawInitial);
@@ -156,6 +167,46 @@ export function resolve(o: Readonly<Record<string, unknown>>): Resolved {
     halfOpenCalls,
     halfOpenMaxMs,
     initial,
+    store: shared === undefined ? undefined : (store as CircuitStore),
+    shared,
+  });
+}
+
+/** The settings a shared store decides with; `Backoff` delays are drawn once, up front. */
+function sharedConfig(
+  rawWindow: unknown,
+  minimumCalls: number,
+  failureRateThreshold: number,
+  slowCallRateThreshold: number,
+  openMs: number,
+  openBackoff: Backoff | undefined,
+  halfOpenCalls: number,
+  halfOpenMaxMs: number | undefined,
+): SharedBreakerConfig {
+  const w = (rawWindow ?? {}) as Record<string, unknown>;
+  const window =
+    w['type'] === 'count'
+      ? { type: 'count' as const, size: w['size'] as number }
+      : { type: 'time' as const, durationMs: (w['durationMs'] as number | undefined) ?? 10_000, buckets: (w['buckets'] as number | undefined) ?? 10 };
+  const openDurationsMs: number[] = [];
+  if (openBackoff === undefined) openDurationsMs.push(openMs);
+  else {
+    const it = openBackoff.start();
+    for (let i = 0; i < 32; i++) {
+      const ms = it.next();
+      if (typeof ms !== 'number' || !(ms >= 0)) break;
+      openDurationsMs.push(Math.min(ms, MAX_TIMER_MS));
+    }
+    if (openDurationsMs.length === 0) openDurationsMs.push(openMs);
+  }
+  return Object.freeze({
+    window: Object.freeze(window),
+    minimumCalls: window.type === 'count' ? Math.min(minimumCalls, window.size) : minimumCalls,
+    failureRateThreshold,
+    slowCallRateThreshold,
+    openDurationsMs: Object.freeze(openDurationsMs),
+    halfOpenCalls,
+    halfOpenMaxDurationMs: halfOpenMaxMs ?? (openDurationsMs[0] as number),
   });
 }
 

@@ -86,6 +86,14 @@ function bucketValue(index: number): number {
   return 2 ** (MIN_EXP + (k >>> SUB_BITS)) * (1 + (sub + 0.5) / SUB_BUCKETS);
 }
 
+/** The bucket `record` puts a value of `v` ms in (`v` ≥ 0, as recorded). */
+function bucketIndex(v: number): number {
+  if (!(v > 0)) return 0;
+  F64[0] = v;
+  const k = ((U32[HI] as number) >>> SHIFT) - OFFSET;
+  return k < 0 ? UNDERFLOW : k >= LOG_BUCKETS ? LAST : k + FIRST_LOG;
+}
+
 /**
  * The nearest rank (1-based) of percentile `p` among `n` values: ceil(p/100 × n), clamped to
  * [1, n]. A product that lands within float rounding of an integer counts as that integer, so
@@ -197,7 +205,11 @@ export class LatencyHistogram {
     if (other.n === 0 || src === undefined) return;
     let dst = this.counts;
     if (dst === undefined) dst = this.counts = new Uint32Array(BUCKETS);
-    for (let i = 0; i < BUCKETS; i++) {
+    // Every value of `other` lies in [lo, hi], so its non-empty buckets do too: latencies of one
+    // policy span a few octaves, a fraction of the 1026 buckets (registry snapshots merge ten
+    // histograms per policy).
+    const to = bucketIndex(other.hi);
+    for (let i = bucketIndex(other.lo); i <= to; i++) {
       const s = src[i] as number;
       if (s !== 0) {
         const t = (dst[i] as number) + s;

@@ -217,6 +217,16 @@ export class RollingWindow {
     return { windowMs: this.windowMs, counts, latency: merged.summary() };
   }
 
+  /**
+   * Latency percentiles (each 0–100, as {@link LatencyHistogram.percentile}) over the window ending
+   * at `now`, in the order asked: for readers that need others than the summary's five (the
+   * Hystrix stream draws 0, 25, 50, 75, 90, 95, 99, 99.5 and 100). Costs one {@link snapshot}.
+   */
+  percentiles(now: number, ps: readonly number[]): number[] {
+    this.snapshot(now); // leaves the window's latencies merged in `merged`
+    return ps.map((p) => this.merged.percentile(p));
+  }
+
   /** Forgets everything. Keeps the histograms' arrays for reuse. */
   reset(): void {
     this.counts.fill(0);

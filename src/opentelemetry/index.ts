@@ -14,11 +14,10 @@
  * @module
  */
 import { type Attributes, type BatchObservableResult, type Meter, type Observable, metrics } from '@opentelemetry/api';
-import { type BusEvent, type Registry, TAP, exporterErrors, isRegistry } from '../registry.js';
-import type { Policy } from '../policy.js';
-import { REJECTIONS, SUCCESSES } from '../metrics/rolling-window.js';
+import { type BusEvent, type Registry, TAP, exporterErrors, isRegistry } from '../registry/index.js';
+import type { Policy } from '../contract.js';
 import { optionsObject, typeError } from '../validate.js';
-import { BREAKER_STATES, gauges } from '../metrics/gauges.js';
+import { eventSeverity, gauges, statesOf } from '../exporters/gauges.js';
 
 /**
  * Options of {@link instrumentOpenTelemetry}.
@@ -77,28 +76,8 @@ export const ATTR = Object.freeze({
 // which the SDK's default boundaries (0, 5, 10, … ms) cannot resolve.
 const DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
-/**
- * The severity of an event, as Polly grades its own: what an operator should look at first.
- * `Error` for refusals and give-ups, `Warning` for recoveries in progress, `Information` else.
- */
-function severity(e: BusEvent): 'Error' | 'Warning' | 'Information' {
-  switch (e.event) {
-    case 'stateChange':
-      return e['to'] === 'open' || e['to'] === 'isolated' ? 'Error' : e['to'] === 'halfOpen' ? 'Warning' : 'Information';
-    case 'rejected':
-    case 'timeout':
-    case 'giveUp':
-    case 'budgetExhausted':
-      return 'Error';
-    case 'retry':
-    case 'fallback':
-    case 'hedge':
-    case 'failure':
-      return 'Warning';
-    default:
-      return 'Information';
-  }
-}
+/** OpenTelemetry's severity names for the grades policies declare in their descriptors. */
+const SEVERITY = { error: 'Error', warning: 'Warning', information: 'Information' } as const;
 
 /** `error.type` by OpenTelemetry's convention: a stable code if there is one, else the class name. */
 function errorType(error: unknown): string {
@@ -205,7 +184,7 @@ export function instrumentOpenTelemetry(registry: Registry, options?: OpenTeleme
     states: Set<string>;
   }
   const byName = new Map<string, Attrs>();
-  const attrsOf = (name: string, kind: string): Attrs => {
+  const attrsOf = (name: string, kind: string, policy: Policy | undefined): Attrs => {
     let a = byName.get(name);
     if (a === undefined) {
       const base = { [ATTR.policyName]: name, [ATTR.policyKind]: kind };
@@ -213,7 +192,7 @@ export function instrumentOpenTelemetry(registry: Registry, options?: OpenTeleme
         base,
         success: { ...base, [ATTR.outcome]: 'success' },
         failure: { ...base, [ATTR.outcome]: 'failure' },
-        states: new Set(kind === 'circuitBreaker' ? BREAKER_STATES : []),
+        states: new Set(statesOf(policy)),
       };
       byName.set(name, a);
     }
@@ -230,10 +209,11 @@ export function instrumentOpenTelemetry(registry: Registry, options?: OpenTeleme
     }
   };
   const countEvent = (e: BusEvent): void => {
+    const policy = registry.get(e.policy);
     const attrs: Attributes = {
-      ...attrsOf(e.policy, e.kind).base,
+      ...attrsOf(e.policy, e.kind, policy).base,
       [ATTR.eventName]: e.event,
-      [ATTR.eventSeverity]: severity(e),
+      [ATTR.eventSeverity]: SEVERITY[eventSeverity(policy, e)],
     };
     if ('error' in e) attrs[ATTR.errorType] = errorType(e['error']);
     if (e.event === 'stateChange') {
@@ -243,10 +223,10 @@ export function instrumentOpenTelemetry(registry: Registry, options?: OpenTeleme
     events.add(1, attrs);
   };
   const untap = registry[TAP]({
-    call: (p: Policy, outcome: number, ms: number) => {
-      if (outcome === REJECTIONS) return;
-      const a = attrsOf(p.name, p.kind);
-      (p.kind === 'pipeline' ? whole : attempt).record(ms > 0 ? ms : 0, outcome === SUCCESSES ? a.success : a.failure);
+    call: (p, outcome, ms) => {
+      if (outcome === 'rejected') return;
+      const a = attrsOf(p.name, p.kind, p);
+      (p.kind === 'pipeline' ? whole : attempt).record(ms > 0 ? ms : 0, outcome === 'success' ? a.success : a.failure);
     },
     removed: (p: Policy) => byName.delete(p.name),
   });
@@ -255,7 +235,7 @@ export function instrumentOpenTelemetry(registry: Registry, options?: OpenTeleme
   const observables: Observable[] = [state, executing, queued, limit, permits];
   const observe = (result: BatchObservableResult): void => {
     for (const p of registry.list()) {
-      const a = attrsOf(p.name, p.kind);
+      const a = attrsOf(p.name, p.kind, p);
       const g = gauges(p);
       const current = g.state;
       if (current !== undefined) {

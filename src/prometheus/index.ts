@@ -15,11 +15,11 @@
  * @module
  */
 import { register as globalRegister, type Registry, type RegistryContentType } from 'prom-client';
-import { type BusEvent, type Registry as BreakwaterRegistry, TAP, exporterErrors, isRegistry } from '../registry.js';
-import type { Policy } from '../policy.js';
+import { type BusEvent, type Registry as BreakwaterRegistry, TAP, exporterErrors, isRegistry } from '../registry/index.js';
+import type { Policy } from '../contract.js';
 import { optionsObject, rangeError, show, typeError } from '../validate.js';
 import { OUTCOMES, Series } from './series.js';
-import { gauges } from '../metrics/gauges.js';
+import { gauges, statesOf } from '../exporters/gauges.js';
 
 /**
  * Options of {@link collectPrometheus}.
@@ -159,13 +159,13 @@ export function collectPrometheus(registry: BreakwaterRegistry, options?: Promet
   const buckets = validBuckets(fn, o['buckets']);
 
   const series = new Map<string, Series>();
-  const seriesOf = (name: string, kind: string): Series => {
+  const seriesOf = (name: string, kind: string, policy: Policy | undefined): Series => {
     let s = series.get(name);
-    if (s === undefined) series.set(name, (s = new Series(name, kind, buckets)));
+    if (s === undefined) series.set(name, (s = new Series(name, kind, buckets, statesOf(policy))));
     return s;
   };
   /** Series of every listed policy, created at scrape so their counters read 0 from the start. */
-  const listed = (): Array<[Policy, Series]> => registry.list().map((p) => [p, seriesOf(p.name, p.kind)]);
+  const listed = (): Array<[Policy, Series]> => registry.list().map((p) => [p, seriesOf(p.name, p.kind, p)]);
 
   const metrics = [
     new Collected(`${prefix}calls_total`, 'Calls through each breakwater policy, by outcome.', 'counter', () => {
@@ -243,14 +243,14 @@ export function collectPrometheus(registry: BreakwaterRegistry, options?: Promet
   const failed = exporterErrors(registry, fn);
   const onEvent = (e: BusEvent): void => {
     try {
-      if (e.event !== 'dispose') seriesOf(e.policy, e.kind).event(e.event, e);
+      if (e.event !== 'dispose') seriesOf(e.policy, e.kind, registry.get(e.policy)).event(e.event, e);
     } catch (error) {
       failed(error);
     }
   };
   registry.events.on('event', onEvent);
   const untap = registry[TAP]({
-    call: (p, outcome, ms) => seriesOf(p.name, p.kind).call(outcome, ms),
+    call: (p, outcome, ms) => seriesOf(p.name, p.kind, p).call(outcome, ms),
     removed: (p) => series.delete(p.name),
   });
 

@@ -6,8 +6,7 @@
  * @internal
  * @module
  */
-import { REJECTIONS, SUCCESSES } from '../metrics/rolling-window.js';
-import { BREAKER_STATES } from '../metrics/gauges.js';
+import type { CallOutcome } from '../internal/call-observer.js';
 
 /** Outcome label values, by slot: the call counters and the two timed outcomes. */
 export const OUTCOMES = ['success', 'failure', 'rejected'] as const;
@@ -34,20 +33,22 @@ export class Series {
     policy: string,
     kind: string,
     private readonly bounds: readonly number[],
+    /** Every state the policy can be in (its descriptor's), each shown from the start. */
+    states: readonly string[],
   ) {
     this.labels = { policy, kind };
     this.hist = new Float64Array(2 * (bounds.length + 1));
-    if (kind === 'circuitBreaker') for (const s of BREAKER_STATES) this.states.add(s);
+    for (const s of states) this.states.add(s);
   }
 
   /** One recorded outcome (a `CallObserver` call). */
-  call(outcome: number, durationMs: number): void {
+  call(outcome: CallOutcome, durationMs: number): void {
     const calls = this.calls;
-    if (outcome === REJECTIONS) {
+    if (outcome === 'rejected') {
       calls[2] = (calls[2] as number) + 1;
       return;
     }
-    const o = outcome === SUCCESSES ? 0 : 1;
+    const o = outcome === 'success' ? 0 : 1;
     calls[o] = (calls[o] as number) + 1;
     const seconds = durationMs > 0 ? durationMs / 1000 : 0;
     const bounds = this.bounds;

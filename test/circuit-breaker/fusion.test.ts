@@ -1,12 +1,13 @@
 // A circuit breaker just outside a timeout in a pipeline runs fused with it: the timeout settles
-// the call through the breaker's handlers (see `Outcome` in src/policy.ts) and the breaker adds no
+// the call through the breaker's handlers (see `Outcome` in src/policy-base.ts) and the breaker adds no
 // promise of its own. These tests check that the fused pair behaves exactly as the two composed
 // by hand (no fusion possible there), on every path.
 import { describe, it, expect, vi } from 'vitest';
 import fc from 'fast-check';
 import { circuitBreaker, type CircuitBreakerPolicy } from '../../src/circuit-breaker/index.js';
 import { pipeline, timeout, fallback, isBreakwaterError, type AttemptContext } from '../../src/index.js';
-import { OBSERVE, RUN } from '../../src/policy.js';
+import { OBSERVE } from '../../src/internal/settle.js';
+import { RUN } from '../../src/internal/run.js';
 import { ManualClock } from '../../src/testing/index.js';
 import { deferred } from './helpers.js';
 

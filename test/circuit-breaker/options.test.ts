@@ -64,10 +64,17 @@ describe('circuitBreaker options', () => {
     ['handle: not a function', { handle: true }, TypeError, /^circuitBreaker: handle must be a function, got true$/],
     ['handleResult: not a function', { handleResult: 'x' }, TypeError, /handleResult must be a function, got "x"/],
     // store
-    ['store: redis (a string)', { store: 'redis' }, RangeError, /store must be 'memory', got "redis"/],
-    ['store: an object', { store: { get() {} } }, RangeError, /store must be 'memory' \(shared stores arrive with breakwater\/redis\), got an object/],
-    ['store: a number', { store: 1 }, TypeError, /store must be 'memory', got 1/],
-    ['store: null', { store: null }, TypeError, /store must be 'memory', got null/],
+    ['store: redis (a string)', { store: 'redis' }, RangeError, /store must be 'memory' or a store object, got "redis"/],
+    ['store: an object without attach', { store: { get() {} } }, TypeError, /store must be 'memory' or a store object \(with attach\(\)\), got an object/],
+    ['store: a number', { store: 1 }, TypeError, /store must be 'memory' or a store object \(with attach\(\)\), got 1/],
+    ['store: null', { store: null }, TypeError, /store must be 'memory' or a store object \(with attach\(\)\), got null/],
+    ['a shared store without a name', { store: { attach() {} } }, TypeError, /circuitBreaker: a shared store needs an explicit name/],
+    [
+      'a shared store with a consecutive window',
+      { name: 'x', store: { attach() {} }, window: { type: 'consecutive', failures: 3 } },
+      TypeError,
+      /circuitBreaker: window must be a count or time window with a shared store, got an object/,
+    ],
     // the common options
     ['name: empty', { name: '' }, RangeError, /name must be a non-empty string/],
     ['name: a number', { name: 1 }, TypeError, /name must be a string/],

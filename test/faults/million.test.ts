@@ -8,9 +8,11 @@ import { ManualClock } from '../../src/testing/index.js';
 
 const BATCH = 10_000;
 
-async function run(p: Policy, clock: ManualClock, calls: number, kinds: number): Promise<Record<string, number>> {
+type Tally = { value: number; fallback: number; error: number; timeout: number; open: number; other: number; once: number };
+
+async function run(p: Policy, clock: ManualClock, calls: number, kinds: number): Promise<Tally> {
   const settled = new Uint8Array(calls);
-  const tally = { value: 0, fallback: 0, error: 0, timeout: 0, open: 0, other: 0, once: 0 };
+  const tally: Tally = { value: 0, fallback: 0, error: 0, timeout: 0, open: 0, other: 0, once: 0 };
   for (let base = 0; base < calls; base += BATCH) {
     const batch: Array<Promise<void>> = [];
     for (let i = base; i < base + BATCH; i++) {
@@ -35,13 +37,13 @@ async function run(p: Policy, clock: ManualClock, calls: number, kinds: number):
       batch.push(
         call.then(
           (v) => {
-            settled[i]++;
-            if (v === 'fallback') tally.fallback++;
+            settled[i] = (settled[i] ?? 0) + 1;
+            if ((v as unknown) === 'fallback') tally.fallback++;
             else if (v === i) tally.value++;
             else tally.other++;
           },
           (e: unknown) => {
-            settled[i]++;
+            settled[i] = (settled[i] ?? 0) + 1;
             if (isBreakwaterError(e, 'ETIMEDOUT')) tally.timeout++;
             else if (isBreakwaterError(e, 'ECIRCUITOPEN')) tally.open++;
             else if (e instanceof Error && e.message === 'hard') tally.error++;

@@ -81,6 +81,17 @@ describe('LatencyHistogram', () => {
     );
   });
 
+  it('merging keeps the zero, underflow and top buckets (it scans only the range in use)', () => {
+    for (const values of [[0, 0, 5], [1e-6, 3], [0, 1e-7, 2, 5e6, 9e6], [7, Infinity], [-1, NaN, 4]]) {
+      const other = histOf(values);
+      const merged = histOf([12]);
+      merged.mergeFrom(other);
+      const both = histOf([12, ...values]);
+      expect(merged.count).toBe(both.count);
+      for (let p = 0; p <= 100; p += 5) expect(merged.percentile(p), `${values.join()} p${p}`).toBe(both.percentile(p));
+    }
+  });
+
   it('merging equals recording both sets', () => {
     fc.assert(
       fc.property(fc.array(latency, { maxLength: 500 }), fc.array(latency, { maxLength: 500 }), (a, b) => {

@@ -273,3 +273,19 @@ describe('RollingWindow', () => {
     );
   });
 });
+
+describe('percentiles', () => {
+  it('reads any percentile of the window, as the snapshot merges it', () => {
+    const w = new RollingWindow(1000, 10);
+    for (let i = 1; i <= 100; i++) w.latency(i, i);
+    const [p0, p25, p75, p995, p100] = w.percentiles(100, [0, 25, 75, 99.5, 100]);
+    expect(p0).toBe(1);
+    expect(Math.abs((p25 as number) - 25)).toBeLessThanOrEqual(0.5);
+    expect(Math.abs((p75 as number) - 75)).toBeLessThanOrEqual(1.5);
+    expect(p995).toBe(100);
+    expect(p100).toBe(100);
+    expect(w.percentiles(100, [50])[0]).toBe(w.snapshot(100).latency.p50);
+    // Latencies that left the window are gone from the percentiles too.
+    expect(w.percentiles(5000, [0, 50, 100])).toEqual([0, 0, 0]);
+  });
+});

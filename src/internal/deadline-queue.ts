@@ -15,8 +15,8 @@
  * @internal
  * @module
  */
-import { type Clock, scheduleEndOfTurn, systemClock } from './clock.js';
-import { MAX_TIMER_MS } from './validate.js';
+import { type Clock, scheduleEndOfTurn, systemClock } from '../clock.js';
+import { MAX_TIMER_MS } from '../validate.js';
 
 /** A node of a {@link DeadlineQueue}: the fields the queue keeps on the waiting object itself. */
 export interface Deadline {

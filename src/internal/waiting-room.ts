@@ -8,9 +8,9 @@
  * @internal
  * @module
  */
-import { type Clock, keepAlive } from './clock.js';
-import { MAX_TIMER_MS } from './validate.js';
-import type { Ctx, Fn } from './policy.js';
+import { type Clock, keepAlive } from '../clock.js';
+import { MAX_TIMER_MS } from '../validate.js';
+import type { Ctx, Fn } from './run.js';
 import type { Subscription } from './token.js';
 
 /**
@@ -20,7 +20,7 @@ import type { Subscription } from './token.js';
  * @internal
  * @example
  * ```ts
- * import { WaitNode, WaitQueue } from './queue.js';
+ * import { WaitNode, WaitQueue } from './waiting-room.js';
  * class Waiter extends WaitNode { constructor(readonly id: number) { super(); } }
  * const q = new WaitQueue<Waiter>();
  * q.push(new Waiter(1));
@@ -40,7 +40,7 @@ export class WaitNode {
  * @internal
  * @example
  * ```ts
- * import { WaitNode, WaitQueue } from './queue.js';
+ * import { WaitNode, WaitQueue } from './waiting-room.js';
  * const q = new WaitQueue<WaitNode>();
  * const a = new WaitNode();
  * const b = new WaitNode();
@@ -122,7 +122,7 @@ const capture = (resolve: (value: unknown) => void, reject: (error: unknown) => 
  * @internal
  * @example
  * ```ts
- * import { promiseFor, type Settleable } from './queue.js';
+ * import { promiseFor, type Settleable } from './waiting-room.js';
  * const w: Settleable = { resolve: () => {}, reject: () => {} };
  * const p = promiseFor<number>(w);
  * w.resolve(1); // p fulfils with 1

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { WaitNode, WaitQueue } from '../src/queue.js';
+import { WaitNode, WaitQueue } from '../../src/internal/waiting-room.js';
 
 class Item extends WaitNode {
   constructor(readonly id: number) {

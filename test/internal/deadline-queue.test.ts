@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { DeadlineQueue, type Deadline } from '../src/deadlines.js';
-import { ManualClock } from '../src/testing/index.js';
+import { DeadlineQueue, type Deadline } from '../../src/internal/deadline-queue.js';
+import { ManualClock } from '../../src/testing/index.js';
 
 interface Node extends Deadline {
   id: number;
