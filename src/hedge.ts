@@ -65,7 +65,7 @@ export interface HedgeEvents {
  * The most extra attempts a hedge may start for one call. Each is a concurrent call to the
  * dependency; past a handful, hedging only multiplies load (Polly caps it at 10).
  */
-export const MAX_HEDGES = 100;
+const MAX_HEDGES = 100;
 
 /**
  * The state of one call. Plain fields, so every run has the same shape. It waits for its next
