@@ -49,7 +49,7 @@ async function scenarios() {
     // A caller's signal: one shared abort listener per signal (issue #11).
     'timeout, with a caller signal': () => {
       const p = bw.timeout(1000);
-      const { signal } = new AbortController();
+      const { signal } = new globalThis.AbortController();
       return () => p.execute(work, { signal });
     },
     // A breaker inside a timeout judges with the call's token (issue #11).
