@@ -64,7 +64,7 @@ async function simulate(algorithm: AdaptiveAlgorithm, seconds: number, warmupSec
 
 describe('adaptive limits find the capacity', () => {
   for (const algorithm of ['aimd', 'gradient2', 'vegas'] as const) {
-    it(`${algorithm}: average within 0.5–1.5× capacity after warm-up, never above 2.5×`, async () => {
+    it(`${algorithm}: average within 0.5–1.5× capacity after warm-up, never above 2.5×`, { timeout: 120_000 }, async () => {
       const r = await simulate(algorithm, 12, 4);
       expect(r.mean, `mean limit ${r.mean}`).toBeGreaterThanOrEqual(0.5 * CAPACITY);
       expect(r.mean, `mean limit ${r.mean}`).toBeLessThanOrEqual(1.5 * CAPACITY);
