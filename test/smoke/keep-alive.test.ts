@@ -23,7 +23,7 @@ function run(name: string, body: string): Promise<{ code: number | null; stdout:
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const kill = setTimeout(() => child.kill('SIGKILL'), 15000);
+    const kill = setTimeout(() => child.kill('SIGKILL'), 90_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(kill);
@@ -32,7 +32,7 @@ function run(name: string, body: string): Promise<{ code: number | null; stdout:
   });
 }
 
-describe('timers and the process lifetime', () => {
+describe('timers and the process lifetime', { timeout: 120_000 }, () => {
   it('a call waiting for a rate limiter permit keeps the process alive and runs', async () => {
     const r = await run(
       'rate-limiter',
@@ -69,11 +69,12 @@ void bw.retry({ backoff: bw.backoff.constant(50) }).execute(() => {
   it("a timeout's deadline does not keep the process alive", async () => {
     const r = await run(
       'timeout',
-      `void bw.timeout(10_000).execute(() => new Promise(() => {})).catch(() => console.log('timed out'));
+      `void bw.timeout(600_000).execute(() => new Promise(() => {})).catch(() => console.log('timed out'));
 console.log('started');`,
     );
+    // Exited by itself (a deadline that kept it alive would hold it for ten minutes, and the
+    // test kills it after 90 s: code null).
     expect(r.stdout).toBe('started\n');
     expect(r.code).toBe(0);
-    expect(r.ms).toBeLessThan(8000);
   });
 });
