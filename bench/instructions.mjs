@@ -46,6 +46,17 @@ async function scenarios() {
       const p = bw.pipeline(bw.circuitBreaker(off), bw.timeout({ durationMs: 1000, ...off }), off);
       return () => p.execute(work);
     },
+    // A caller's signal: one shared abort listener per signal (issue #11).
+    'timeout, with a caller signal': () => {
+      const p = bw.timeout(1000);
+      const { signal } = new globalThis.AbortController();
+      return () => p.execute(work, { signal });
+    },
+    // A breaker inside a timeout judges with the call's token (issue #11).
+    'pipeline(timeout, circuitBreaker)': () => {
+      const p = bw.pipeline(bw.timeout(1000), bw.circuitBreaker());
+      return () => p.execute(work);
+    },
     'bulkhead': () => {
       const p = bw.bulkhead({ maxConcurrent: 10 });
       return () => p.execute(work);

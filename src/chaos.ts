@@ -11,7 +11,7 @@ import { PolicyBase, disposedError } from './policy-base.js';
 import { RUN } from './internal/run.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { callerAborted } from './internal/token.js';
-import { num, optFn, optionsObject, typeError } from './validate.js';
+import { duration, num, optFn, optionsObject, typeError } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
 import { Sleeps } from './internal/sleep.js';
 
@@ -79,7 +79,7 @@ export class ChaosPolicy extends PolicyBase<ChaosEvents> {
     }
     const latencyRate = o['latencyRate'] === undefined ? 0 : num('chaos', 'latencyRate', o['latencyRate'], rate);
     const latencyMs =
-      o['latencyMs'] === undefined && latencyRate === 0 ? 0 : num('chaos', 'latencyMs', o['latencyMs'], { min: 0 });
+      o['latencyMs'] === undefined && latencyRate === 0 ? 0 : duration('chaos', 'latencyMs', o['latencyMs']);
     const enabled = o['enabled'] === undefined ? true : o['enabled'];
     if (typeof enabled !== 'boolean' && typeof enabled !== 'function') {
       typeError('chaos', 'enabled', 'a boolean or a function', enabled);

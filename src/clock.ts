@@ -64,6 +64,25 @@ export const systemClock: Clock = Object.freeze({
   },
 });
 
+/**
+ * Makes a timer keep the process alive, where the handle allows (Node's and Bun's `ref()`;
+ * elsewhere nothing keeps a process alive anyway).
+ *
+ * The rule every policy follows: a timer that guards work already running (a timeout's deadline,
+ * a hedge's delay, an open breaker's timer, a queue timeout while the calls ahead run) stays
+ * unref'd, as `systemClock` makes it: the running work keeps the process alive, the guard must
+ * not. A timer that *is* the work the caller waits for (a retry's backoff sleep, a rate
+ * limiter's wait for a permit, chaos latency) must keep the process alive, or a script whose only
+ * pending work is that wait would exit without running its function.
+ *
+ * @internal
+ */
+export function keepAlive(handle: unknown): void {
+  if (typeof handle !== 'object' || handle === null) return;
+  const ref = (handle as { ref?: unknown }).ref;
+  if (typeof ref === 'function') ref.call(handle);
+}
+
 /** Checks a `clock` option: an object with `now`, `setTimeout` and `clearTimeout` functions. */
 export function isClock(value: unknown): value is Clock {
   if (value === null || typeof value !== 'object') return false;

@@ -80,9 +80,9 @@ const prefix = typeof EventEmitter.prefixed === 'string' ? EventEmitter.prefixed
 /**
  * An eventemitter3 emitter typed by an events interface (event name → payload type).
  *
- * `emit` isolates listeners: one that throws is caught, the remaining listeners still run, and
- * the error is emitted as `listenerError` (`{ event, error }`); where nobody listens for that, it
- * is reported once with `console.warn`.
+ * `emit` isolates listeners: one that throws (or returns a promise that rejects) is caught, the
+ * remaining listeners still run, and the error is emitted as `listenerError` (`{ event, error }`);
+ * where nobody listens for that, it is reported once with `console.warn`.
  *
  * @example
  * ```ts
@@ -184,8 +184,29 @@ export class PolicyEmitter<E extends object> extends EventEmitter<ListenerMap<E 
     if (listener.once) {
       (this as EventEmitter<string>).removeListener(event, listener.fn, undefined, true);
     }
+    let result: unknown;
     try {
-      listener.fn.call(listener.context, payload);
+      result = listener.fn.call(listener.context, payload);
+    } catch (error) {
+      this.report(event, error);
+      return;
+    }
+    // An async listener's rejection is its throw: reported the same way, never left unhandled
+    // (under Node's defaults an unhandled rejection ends the process).
+    if (result !== undefined && result !== null && (typeof result === 'object' || typeof result === 'function')) {
+      this.watch(event, result);
+    }
+  }
+
+  private watch(event: string, result: object): void {
+    try {
+      const then = (result as { then?: unknown }).then;
+      if (typeof then !== 'function') return;
+      (then as (ok: () => void, err: (e: unknown) => void) => unknown).call(
+        result,
+        () => {},
+        (error: unknown) => this.report(event, error),
+      );
     } catch (error) {
       this.report(event, error);
     }

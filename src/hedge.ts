@@ -15,7 +15,7 @@ import { optBudget, type RetryBudget } from './retry-budget.js';
 import { type Deadline, DeadlineQueue } from './internal/deadline-queue.js';
 import type { Linked } from './internal/list.js';
 import { noop, promiseFor } from './internal/deferred.js';
-import { num, optionsObject, rangeError, typeError } from './validate.js';
+import { duration, MAX_TIMER_MS, num, optionsObject, rangeError, typeError } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
 
 /** What the registry, the bus and the exporters know about a hedge. */
@@ -39,7 +39,7 @@ export interface HedgeOptions extends HandleOptions, CommonOptions {
    */
   readonly delayMs: number | ((attempt: number) => number);
   /**
-   * Extra attempts at most, so up to `1 + maxHedges` attempts in all; an integer `>= 0`.
+   * Extra attempts at most, so up to `1 + maxHedges` attempts in all; an integer in `[0, 100]`.
    * @defaultValue `1`
    */
   readonly maxHedges?: number;
@@ -63,6 +63,12 @@ export interface HedgeEvents {
   /** The shared budget refused to start attempt `attempt`. */
   budgetExhausted: { readonly attempt: number };
 }
+
+/**
+ * The most extra attempts a hedge may start for one call. Each is a concurrent call to the
+ * dependency; past a handful, hedging only multiplies load (Polly caps it at 10).
+ */
+const MAX_HEDGES = 100;
 
 /**
  * The state of one call. Plain fields, so every run has the same shape. It waits for its next
@@ -130,9 +136,9 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     const d = o['delayMs'];
     let delayMs: number | ((attempt: number) => number);
     if (typeof d === 'function') delayMs = d as (attempt: number) => number;
-    else if (typeof d === 'number') delayMs = num(p, 'delayMs', d, { min: 0, infinity: true });
-    else typeError(p, 'delayMs', 'a number >= 0 (or Infinity) or a function', d);
-    const maxHedges = o['maxHedges'] === undefined ? 1 : num(p, 'maxHedges', o['maxHedges'], { min: 0, integer: true });
+    else if (typeof d === 'number') delayMs = duration(p, 'delayMs', d, { infinity: true });
+    else typeError(p, 'delayMs', `a number in [0, ${MAX_TIMER_MS}] ms (or Infinity) or a function`, d);
+    const maxHedges = o['maxHedges'] === undefined ? 1 : num(p, 'maxHedges', o['maxHedges'], { min: 0, max: MAX_HEDGES, integer: true });
     const budget = optBudget(p, o['budget']);
     super(HEDGE, o);
     this.classify = classify;
@@ -163,44 +169,47 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
 
   /**
    * Starts the next attempt now, and arms the timer for the one after. Returns false when a hedge
-   * may not start (disposed, or refused by the budget).
+   * may not start (disposed, or refused by the budget). A delay of 0 starts the following
+   * attempts in this same loop, never by recursion, so no `maxHedges` can grow the stack.
    */
   private launch<T>(run: Run<T>): boolean {
-    const n = run.n + 1;
-    if (n > 1) {
-      if (this.disposed || this.onceMarked(run)) return false;
-      if (this.budget !== undefined && !this.budget.tryRetry()) {
-        if (this.events.has('budgetExhausted')) this.events.emit('budgetExhausted', { attempt: n });
-        return false;
+    let started = false;
+    for (;;) {
+      const n = run.n + 1;
+      if (n > 1) {
+        if (this.disposed || this.onceMarked(run)) return started;
+        if (this.budget !== undefined && !this.budget.tryRetry()) {
+          if (this.events.has('budgetExhausted')) this.events.emit('budgetExhausted', { attempt: n });
+          return started;
+        }
       }
-    }
-    let delay: number;
-    try {
-      delay = n < this.attempts ? this.delayFor(n + 1) : Infinity;
-    } catch (error) {
-      this.finish(run, false, error, undefined);
+      let delay: number;
+      try {
+        delay = n < this.attempts ? this.delayFor(n + 1) : Infinity;
+      } catch (error) {
+        this.finish(run, false, error, undefined);
+        return true;
+      }
+      if (n > 1) {
+        this.count(RETRIES);
+        if (this.events.has('hedge')) this.events.emit('hedge', { attempt: n });
+      }
+      run.n = n;
+      run.pending++;
+      started = true;
+      const tok = Token.child(run.parent);
+      if (run.root !== undefined) tok.parent = run.root;
+      if (n === 1) run.first = tok;
+      else (run.more ??= []).push(tok);
+      void invoke(run.fn, new Ctx(tok, n, run.key)).then(
+        (value) => this.settled(run, tok, n, value, false),
+        (error: unknown) => this.settled(run, tok, n, error, true),
+      );
+      if (run.done) return true;
+      if (delay === 0) continue;
+      if (delay !== Infinity) this.waiting.schedule(run, this.clock.now() + delay);
       return true;
     }
-    if (n > 1) {
-      this.count(RETRIES);
-      if (this.events.has('hedge')) this.events.emit('hedge', { attempt: n });
-    }
-    run.n = n;
-    run.pending++;
-    const tok = Token.child(run.parent);
-    if (run.root !== undefined) tok.parent = run.root;
-    if (n === 1) run.first = tok;
-    else (run.more ??= []).push(tok);
-    void invoke(run.fn, new Ctx(tok, n, run.key)).then(
-      (value) => this.settled(run, tok, n, value, false),
-      (error: unknown) => this.settled(run, tok, n, error, true),
-    );
-    if (delay === 0) {
-      if (!run.done) this.launch(run);
-    } else if (delay !== Infinity && !run.done) {
-      this.waiting.schedule(run, this.clock.now() + delay);
-    }
-    return true;
   }
 
   /** True once any attempt of `run` was marked non-idempotent, running or settled. */

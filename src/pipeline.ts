@@ -123,6 +123,12 @@ export type PipelineOptions = CommonOptions;
 const PIPELINE = describePolicy({ kind: 'pipeline', events: {} });
 
 /**
+ * How many policies one call may pass through, counting nested pipelines and their members: a
+ * pipeline deeper than this is a `RangeError` at construction. Real pipelines have a handful.
+ */
+const MAX_PIPELINE_DEPTH = 256;
+
+/**
  * A policy made of other policies, first outermost. Build it with {@link pipeline}.
  *
  * @example
@@ -139,6 +145,8 @@ export class Pipeline<W = never> extends PolicyBase<PipelineEvents, W> {
   private readonly relays = new Map<string, Relay[]>();
   /** The members in order, outermost first. */
   readonly policies: readonly Policy[];
+  /** @internal This pipeline, its members and theirs, counted (see {@link MAX_PIPELINE_DEPTH}). */
+  readonly depth: number;
   private readonly chain: readonly Runnable[];
   /** Each member's internal run, looked up once (`undefined` for a foreign policy). */
   private readonly runs: ReadonlyArray<Run | undefined>;
@@ -163,7 +171,17 @@ export class Pipeline<W = never> extends PolicyBase<PipelineEvents, W> {
       }
     });
     checkKnown('pipeline', options, COMMON_OPTIONS);
+    // Each member adds frames to the stack a call runs and settles on; past this the stack
+    // could overflow in promise callbacks, an uncaught crash. Refused here, with a clear error.
+    let depth = 1;
+    for (const p of policies) depth += p instanceof Pipeline ? p.depth : 1;
+    if (depth > MAX_PIPELINE_DEPTH) {
+      throw new RangeError(
+        `pipeline: policies must nest at most ${MAX_PIPELINE_DEPTH} deep (the members of nested pipelines and the pipelines themselves count), got ${depth}`,
+      );
+    }
     super(PIPELINE, options);
+    this.depth = depth;
     this.policies = Object.freeze(policies.slice());
     this.chain = this.policies as readonly Runnable[];
     this.runs = this.chain.map((p) => p[RUN]);
@@ -322,7 +340,8 @@ function foreign<T>(p: Policy, next: Fn<T>, ctx: Ctx): Promise<T> {
  * innermost. A pipeline is itself a policy (it nests, and has its own events and metrics), and
  * its `policies` property lists its members in order. `dispose()` on a pipeline does not dispose
  * its members, which may be shared. An options object (`name`, `registry`, `clock`, `metrics`)
- * may come last.
+ * may come last. A call may pass through at most 256 policies (nested pipelines and their
+ * members counted): a deeper pipeline is a `RangeError` at construction.
  *
  * When to use: always, once you combine policies. The usual order, outside in, is
  * `fallback, retry, circuitBreaker, timeout, bulkhead`: a fallback around retries of a

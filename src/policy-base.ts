@@ -32,7 +32,14 @@ import { checkKnown } from './known-options.js';
 /** Outcome names for call observers, by counter index (a packed array: CALLS … REJECTIONS). */
 const OUTCOME_OF: readonly CallOutcome[] = ['failure', 'success', 'failure', 'rejected'];
 
-const counters = new Map<string, number>();
+/**
+ * The default-name counters, one per kind, shared by every copy of the package in the realm (the
+ * ESM and CommonJS builds loaded side by side): `Symbol.for`, as the error brand is, so two
+ * copies never both hand out `retry-1`.
+ */
+const NAMES: unique symbol = Symbol.for('breakwater.names') as never;
+const shared = globalThis as { [NAMES]?: Map<string, number> };
+const counters: Map<string, number> = (shared[NAMES] ??= new Map<string, number>());
 function defaultName(kind: string): string {
   const n = (counters.get(kind) ?? 0) + 1;
   counters.set(kind, n);
@@ -115,7 +122,14 @@ export abstract class PolicyBase<E extends object, W = never> implements Policy<
     }
     if (this.disposed) return Promise.reject(disposedError(this));
     if (options === undefined) return this[RUN](fn, new Ctx(undefined, 1));
-    return this.call(fn, options.signal, options.key);
+    // Reading the options or the signal runs user code (a getter, a Proxy trap, a hostile
+    // `aborted` or `addEventListener`): whatever it throws is the call's rejection, never a
+    // synchronous throw.
+    try {
+      return this.call(fn, options.signal, options.key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** `execute` with its options read: `signal` and `key` may be anything a caller passed. @internal */

@@ -12,7 +12,7 @@ import { PolicyBase, disposedError } from './policy-base.js';
 import type { Settleable } from './internal/deferred.js';
 import { handOver, Waiter, WaitingRoom } from './internal/waiting-room.js';
 import { callerAborted } from './internal/token.js';
-import { num, oneOf, optionsObject } from './validate.js';
+import { duration, num, oneOf, optionsObject } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
 
 /** Options common to both algorithms of {@link rateLimiter}. */
@@ -183,12 +183,13 @@ export class RateLimiterPolicy extends PolicyBase<RateLimiterEvents> {
       make = () => new SlidingLog(limit, windowMs);
     }
     const w = o['maxWaitMs'];
-    const maxWaitMs = w === undefined ? 0 : num('rateLimiter', 'maxWaitMs', w, { min: 0, infinity: true });
+    const maxWaitMs = w === undefined ? 0 : duration('rateLimiter', 'maxWaitMs', w, { infinity: true });
     super(RATE_LIMITER, o);
     this.algorithm = algorithm;
     this.maxWaitMs = maxWaitMs;
     this.permits = make(this.clock.now());
-    this.waiting = new WaitingRoom<Waiter>(this.clock);
+    // The wait for a permit is what a waiting caller waits for: its timer keeps the process alive.
+    this.waiting = new WaitingRoom<Waiter>(this.clock, true);
   }
 
   /** Calls waiting for a permit. */

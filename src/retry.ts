@@ -13,7 +13,8 @@ import { callerAborted, type Token } from './internal/token.js';
 import { mayRepeat } from './idempotency.js';
 import { FAILURES, RETRIES, SUCCESSES } from './metrics/rolling-window.js';
 import { optBudget, type RetryBudget } from './retry-budget.js';
-import { num, optionsObject, show, typeError } from './validate.js';
+// Delays beyond MAX_TIMER_MS cannot be set as a timer (Node fires them after 1 ms): they end the retrying.
+import { MAX_TIMER_MS, num, optionsObject, show, typeError } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
 import { Sleeps } from './internal/sleep.js';
 
@@ -85,8 +86,6 @@ export interface RetryEvents {
   budgetExhausted: { readonly attempt: number; readonly error?: unknown; readonly result?: unknown };
 }
 
-/** Delays beyond this cannot be set as a timer (Node fires them after 1 ms): they end the retrying. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const DEFAULT_BACKOFF: Backoff = schedules.exponential();
 
 /**

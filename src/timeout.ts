@@ -12,7 +12,7 @@ import { PolicyBase, disposedError } from './policy-base.js';
 import { callerAborted, type Subscription, Token } from './internal/token.js';
 import { markOutcome, tokenMarked } from './idempotency.js';
 import { FAILURES, SUCCESSES, TIMEOUTS } from './metrics/rolling-window.js';
-import { num, oneOf, optionsObject } from './validate.js';
+import { duration, oneOf, optionsObject } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
 import { metricsTime } from './clock.js';
 import { type Deadline, DeadlineQueue } from './internal/deadline-queue.js';
@@ -133,7 +133,7 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   constructor(options: number | TimeoutOptions) {
     const o = typeof options === 'number' ? { durationMs: options } : optionsObject('timeout', options);
     checkKnown('timeout', o, [...COMMON_OPTIONS, 'durationMs', 'strategy']);
-    const durationMs = num('timeout', 'durationMs', o['durationMs'], { min: 0 });
+    const durationMs = duration('timeout', 'durationMs', o['durationMs']);
     const strategy = oneOf('timeout', 'strategy', o['strategy'], ['aggressive', 'cooperative'], 'aggressive');
     super(TIMEOUT, o);
     this.durationMs = durationMs;

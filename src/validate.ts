@@ -1,6 +1,6 @@
 /**
  * Option checks that produce the house error messages:
- * `timeout: durationMs must be a finite number >= 0, got -5`.
+ * `timeout: durationMs must be a number in [0, 2147483647] ms, got -5`.
  *
  * `TypeError` for a value of the wrong type, `RangeError` for a value of the right type that is
  * out of range. Every message names the policy, the option and the value given.
@@ -98,6 +98,30 @@ export function num(policy: string, option: string, value: unknown, rule: Number
   if (max !== undefined && (rule.maxExclusive ? value >= max : value > max)) {
     rangeError(policy, option, expected, value);
   }
+  return value;
+}
+
+/**
+ * The longest delay a timer can take: 2^31 − 1 ms (about 24.8 days). Runtimes store timer delays
+ * in 32 bits; a longer one fires after 1 ms (Node warns, browsers stay silent).
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Checks a duration option that arms a timer: a number in `[0, 2^31 − 1]` ms (`(0, …]` with
+ * `positive`), or `Infinity` where `infinity` says it means "never". The same rule for every
+ * policy, so no duration can overflow a timer.
+ */
+export function duration(
+  policy: string,
+  option: string,
+  value: unknown,
+  rule: { readonly infinity?: boolean; readonly positive?: boolean } = {},
+): number {
+  if (rule.infinity === true && value === Infinity) return value;
+  const expected = `a number in ${rule.positive === true ? '(' : '['}0, ${MAX_TIMER_MS}] ms${rule.infinity === true ? ' (or Infinity)' : ''}`;
+  if (typeof value !== 'number') typeError(policy, option, expected, value);
+  if (!(rule.positive === true ? value > 0 : value >= 0) || !(value <= MAX_TIMER_MS)) rangeError(policy, option, expected, value);
   return value;
 }
 

@@ -352,11 +352,11 @@ describe('hedge: budget, metrics, composition, disposal', () => {
 describe('hedge: options are validated at construction', () => {
   const bad = (v: unknown): never => v as never;
   const cases: [string, () => unknown, typeof TypeError | typeof RangeError, string][] = [
-    ['no options', () => hedge(bad(undefined)), TypeError, 'hedge: delayMs must be a number >= 0 (or Infinity) or a function, got undefined'],
+    ['no options', () => hedge(bad(undefined)), TypeError, 'hedge: delayMs must be a number in [0, 2147483647] ms (or Infinity) or a function, got undefined'],
     ['delayMs string', () => hedge({ delayMs: bad('10') }), TypeError, 'got "10"'],
-    ['delayMs -1', () => hedge({ delayMs: -1 }), RangeError, 'hedge: delayMs must be a number >= 0 (or Infinity), got -1'],
+    ['delayMs -1', () => hedge({ delayMs: -1 }), RangeError, 'hedge: delayMs must be a number in [0, 2147483647] ms (or Infinity), got -1'],
     ['delayMs NaN', () => hedge({ delayMs: NaN }), RangeError, 'got NaN'],
-    ['maxHedges -1', () => hedge({ delayMs: 1, maxHedges: -1 }), RangeError, 'hedge: maxHedges must be an integer >= 0, got -1'],
+    ['maxHedges -1', () => hedge({ delayMs: 1, maxHedges: -1 }), RangeError, 'hedge: maxHedges must be an integer in [0, 100], got -1'],
     ['maxHedges 1.5', () => hedge({ delayMs: 1, maxHedges: 1.5 }), RangeError, 'got 1.5'],
     ['maxHedges Infinity', () => hedge({ delayMs: 1, maxHedges: Infinity }), RangeError, 'got Infinity'],
     ['maxHedges string', () => hedge({ delayMs: 1, maxHedges: bad('2') }), TypeError, 'maxHedges'],

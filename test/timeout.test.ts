@@ -202,7 +202,7 @@ describe('timeout', () => {
 
   describe('bad input', () => {
     const cases: Array<[unknown, 'TypeError' | 'RangeError', RegExp]> = [
-      [-5, 'RangeError', /^timeout: durationMs must be a finite number >= 0, got -5$/],
+      [-5, 'RangeError', /^timeout: durationMs must be a number in \[0, 2147483647\] ms, got -5$/],
       [NaN, 'RangeError', /durationMs.*NaN/],
       [Infinity, 'RangeError', /durationMs.*Infinity/],
       [{ durationMs: '5' }, 'TypeError', /durationMs.*"5"/],

@@ -38,7 +38,7 @@ const OK = 0;
 const FAIL = 1;
 /** Neither: a rejection by a breakwater policy inside the breaker (local back-pressure). */
 const LOCAL = 2;
-/** Neither: the caller's own abort. */
+/** Neither: the caller's own abort, or an attempt a policy cancelled (a losing hedge). */
 const ABORTED = 3;
 // What a failure carries for its event.
 const NO_DETAIL = 0;
@@ -195,8 +195,7 @@ export class CircuitBreakerPolicy extends PolicyBase<CircuitBreakerEvents> {
    */
   [OBSERVE](ctx: Ctx): SettlementSink | undefined {
     if (this.m.st !== CLOSED || this.disposed) return undefined;
-    const tok = ctx.tok;
-    if (tok !== undefined && tok.caller !== undefined) return undefined;
+    if (ctx.tok !== undefined) return undefined;
     return this.sharedNow();
   }
 
@@ -292,7 +291,9 @@ export class CircuitBreakerPolicy extends PolicyBase<CircuitBreakerEvents> {
    */
   private run<T>(fn: Fn<T>, ctx: Ctx): Promise<T> {
     const tok = ctx.tok;
-    if (tok === undefined || tok.caller === undefined) {
+    // With a token (a caller's, or a timeout's or hedge's outside the breaker) the verdict needs
+    // it: an attempt that a policy cancelled says nothing about the dependency.
+    if (tok === undefined) {
       const h = this.sharedNow();
       return invoke(fn, ctx).then(h.ok as (v: T) => T, h.err);
     }
@@ -387,6 +388,9 @@ export class CircuitBreakerPolicy extends PolicyBase<CircuitBreakerEvents> {
     if (callerAborted(tok)) return ABORTED;
     // A timeout is the dependency not answering, whatever `handle` says.
     if (isBreakwaterError(error, 'ETIMEDOUT')) return FAIL;
+    // Cancelled by a policy outside the breaker for another reason (a hedge's losing attempt, a
+    // disposed policy): neither, like the caller's own abort. An outer timeout is a failure.
+    if (tok !== undefined && tok.aborted) return isBreakwaterError(tok.reason, 'ETIMEDOUT') ? FAIL : ABORTED;
     // Local back-pressure (a full bulkhead, a rate limit, a nested open breaker) says nothing
     // about the dependency's health.
     if (isLocalRejection(error)) return LOCAL;

@@ -101,6 +101,8 @@ export class BreakerMachine {
   private openings = 0;
   private openIt: BackoffIterator | undefined = undefined;
   private lastOpenMs: number;
+  /** The first open duration this breaker used (from its `Backoff`): the default trial limit. */
+  private firstOpenMs: number | undefined = undefined;
   private openTimer: unknown = undefined;
   private hungTimer: unknown = undefined;
   private isolations = 0;
@@ -274,9 +276,20 @@ export class BreakerMachine {
   /** Admits one half-open trial (the caller checked `permits`). */
   private admitTrial(): void {
     this.permits--;
-    const max = this.o.halfOpenMaxMs;
     // The hung-trial clock runs while any trial runs: from the first, until none is left.
-    if (this.trials++ === 0 && max !== undefined) this.hungTimer = this.clock.setTimeout(this.onTrialsHung, max);
+    if (this.trials++ === 0) this.hungTimer = this.clock.setTimeout(this.onTrialsHung, this.trialLimit());
+  }
+
+  /**
+   * `halfOpenMaxDurationMs`, by default the first open duration, so an abandoned trial (its
+   * caller gone, its `fn` never settling) cannot hold the breaker half-open for ever. A first
+   * open duration of 0 (half-open at once) would time every trial out at once: 30 s then.
+   */
+  private trialLimit(): number {
+    const set = this.o.halfOpenMaxMs;
+    if (set !== undefined) return set;
+    const first = this.o.openBackoff === undefined ? this.o.openMs : (this.firstOpenMs ?? this.lastOpenMs);
+    return first > 0 ? first : 30_000;
   }
 
   private toOpen(): void {
@@ -345,6 +358,7 @@ export class BreakerMachine {
       console.warn(`breakwater: circuitBreaker '${this.name}': openDurationMs backoff threw`, error);
     }
     if (typeof ms === 'number' && ms >= 0) this.lastOpenMs = Math.min(ms, MAX_TIMER_MS);
+    this.firstOpenMs ??= this.lastOpenMs;
     return this.lastOpenMs;
   }
 

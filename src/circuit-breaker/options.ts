@@ -62,7 +62,9 @@ export interface CircuitBreakerOptions extends HandleOptions, CommonOptions {
   readonly halfOpenCalls?: number;
   /**
    * Trials still unfinished after this long (milliseconds, counted from the moment a trial
-   * starts while none is running) reopen the breaker. @defaultValue none (no limit)
+   * starts while none is running) reopen the breaker, so a hung or abandoned trial cannot hold
+   * it half-open for ever. @defaultValue the first open duration (`openDurationMs`, or its
+   * `Backoff`'s first delay); `30000` when that is `0`
    */
   readonly halfOpenMaxDurationMs?: number;
   /** A `toJSON()` result, to carry the breaker's state across a restart. */
@@ -87,6 +89,7 @@ export interface Resolved {
   readonly openMs: number;
   readonly openBackoff: Backoff | undefined;
   readonly halfOpenCalls: number;
+  /** `undefined`: the default, the first open duration (see the machine's `trialLimit`). */
   readonly halfOpenMaxMs: number | undefined;
   readonly initial: RestoredState | undefined;
   /** A shared store, and what it needs to decide for the fleet. */
@@ -138,7 +141,8 @@ export function resolve(o: Readonly<Record<string, unknown>>): Resolved {
 
   const halfOpenCalls = optNum(P, 'halfOpenCalls', o['halfOpenCalls'], 1, { min: 1, integer: true });
   const rawMax = o['halfOpenMaxDurationMs'];
-  const halfOpenMaxMs = rawMax === undefined ? undefined : num(P, 'halfOpenMaxDurationMs', rawMax, { ...DURATION, min: 0, minExclusive: true });
+  const halfOpenMaxMs =
+    rawMax === undefined ? undefined : num(P, 'halfOpenMaxDurationMs', rawMax, { ...DURATION, min: 0, minExclusive: true });
 
   const store = o['store'];
   let shared: SharedBreakerConfig | undefined;
@@ -209,3 +213,4 @@ function sharedConfig(
     halfOpenMaxDurationMs: halfOpenMaxMs ?? (openDurationsMs[0] as number),
   });
 }
+

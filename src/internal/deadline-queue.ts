@@ -18,6 +18,7 @@
  */
 import { type Clock, atEndOfTurn, turnTimeOf } from '../clock.js';
 import { type Linked, List } from './list.js';
+import { MAX_TIMER_MS } from '../validate.js';
 
 /** A node of a {@link DeadlineQueue}: the list's links plus when it falls due, kept on the waiting object itself. */
 export interface Deadline extends Linked {
@@ -86,8 +87,17 @@ export class DeadlineQueue<N extends Deadline> extends List<N> {
   }
 
   private arm(due: number): void {
+    const ms = due - this.clock.now();
+    if (ms > MAX_TIMER_MS) {
+      // A deadline past the timer limit (a hedge delay function's long value) is reached in
+      // steps: `fire` finds nothing due yet and re-arms for the head. `due` is when the timer
+      // fires, so `fire` expires nothing early.
+      this.due = due - ms + MAX_TIMER_MS;
+      this.timer = this.clock.setTimeout(this.onTimer, MAX_TIMER_MS);
+      return;
+    }
     this.due = due;
-    this.timer = this.clock.setTimeout(this.onTimer, Math.max(0, due - this.clock.now()));
+    this.timer = this.clock.setTimeout(this.onTimer, ms > 0 ? ms : 0);
   }
 
   private stop(): void {

@@ -10,7 +10,7 @@ import type { PolicyMetrics } from '../contract.js';
 import { BulkheadRejectedError } from '../errors.js';
 import type { PolicyEmitter } from '../events.js';
 import { PolicyBase, disposedError } from '../policy-base.js';
-import { num } from '../validate.js';
+import { duration, num } from '../validate.js';
 import type { Settleable } from './deferred.js';
 import type { PolicyDescriptor } from './descriptor.js';
 import { type Ctx, type Fn, RUN } from './run.js';
@@ -38,7 +38,7 @@ export interface QueueSettings {
 export function queueSettings(kind: string, o: Readonly<Record<string, unknown>>): QueueSettings {
   const maxQueue = o['maxQueue'] === undefined ? 0 : num(kind, 'maxQueue', o['maxQueue'], { min: 0, integer: true, infinity: true });
   const t = o['queueTimeoutMs'];
-  const queueTimeoutMs = t === undefined ? undefined : num(kind, 'queueTimeoutMs', t, { min: 0 });
+  const queueTimeoutMs = t === undefined ? undefined : duration(kind, 'queueTimeoutMs', t);
   return { maxQueue, queueTimeoutMs };
 }
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Clock } from '../clock.js';
+import { type Clock, keepAlive } from '../clock.js';
 import { noop, promiseFor } from './deferred.js';
 import type { Subscription, Token } from './token.js';
 
@@ -74,16 +74,4 @@ export class Sleeps {
     this.pending.delete(s);
     s.sub?.cancel();
   }
-}
-
-/**
- * `systemClock` unrefs its timers, which suits a guard (a timeout next to work that keeps Node
- * busy). A sleep is different: it is the only thing the caller is waiting for, so an unref'd one
- * would let a script exit in the middle of its retries (cockatiel's `dangerouslyUnref` is opt-in
- * for this reason). Re-ref it where the handle allows.
- */
-function keepAlive(handle: unknown): void {
-  if (typeof handle !== 'object' || handle === null) return;
-  const ref = (handle as { ref?: unknown }).ref;
-  if (typeof ref === 'function') ref.call(handle);
 }

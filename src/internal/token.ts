@@ -83,8 +83,10 @@ export class Token {
   }
 
   /**
-   * A token for a caller's signal (not yet aborted). Costs one `addEventListener` on the signal;
-   * {@link Token.release} removes it.
+   * A token for a caller's signal (not yet aborted). Every token of one signal shares a single
+   * `abort` listener on it (see {@link SignalLink}): many concurrent calls with one signal add no
+   * listener each (no `MaxListenersExceededWarning`, no per-call `addEventListener`).
+   * {@link Token.release} leaves the link; the last one to leave removes the listener.
    */
   static fromSignal(signal: AbortSignal): Token {
     const t = new Token(undefined);
@@ -92,15 +94,14 @@ export class Token {
     t.external = signal;
     const keyed = signal as Keyed;
     const owner = keyed[OWNER];
-    const onAbort = (): void => t.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    if (owner !== undefined) t.parent = owner;
     const callers = (keyed[CALLERS] ??= new Set());
+    const link = links.get(signal) ?? SignalLink.open(signal);
+    if (owner !== undefined) t.parent = owner;
+    link.tokens.add(t);
     callers.add(t);
-    const live = callers;
     t.unlink = () => {
-      signal.removeEventListener('abort', onAbort);
-      live.delete(t);
+      link.leave(t);
+      callers.delete(t);
     };
     return t;
   }
@@ -184,6 +185,52 @@ export class Token {
     }
   }
 }
+
+/**
+ * The one `abort` listener breakwater keeps on a caller's signal, shared by every call that
+ * passed it and still runs. Removed when the last of them settles, or when the signal aborts.
+ */
+class SignalLink {
+  readonly tokens = new Set<Token>();
+  private constructor(
+    private readonly signal: AbortSignal,
+    private readonly handler: () => void,
+  ) {}
+
+  /** Adds the listener; throws what a hostile `addEventListener` throws (nothing is left behind). */
+  static open(signal: AbortSignal): SignalLink {
+    const link: SignalLink = new SignalLink(signal, () => link.fire());
+    signal.addEventListener('abort', link.handler, { once: true });
+    links.set(signal, link);
+    return link;
+  }
+
+  leave(t: Token): void {
+    const tokens = this.tokens;
+    if (!tokens.delete(t) || tokens.size !== 0 || links.get(this.signal) !== this) return;
+    links.delete(this.signal);
+    try {
+      this.signal.removeEventListener('abort', this.handler);
+    } catch {
+      // A hostile signal: the call has settled already; its `once` listener finds no token.
+    }
+  }
+
+  private fire(): void {
+    if (links.get(this.signal) === this) links.delete(this.signal);
+    let reason: unknown;
+    try {
+      reason = this.signal.reason;
+    } catch (error) {
+      reason = error;
+    }
+    const tokens = Array.from(this.tokens);
+    this.tokens.clear();
+    for (const t of tokens) t.abort(reason);
+  }
+}
+
+const links = new WeakMap<AbortSignal, SignalLink>();
 
 /** True when the caller behind `tok` has aborted: the outcome is the caller's abort. */
 export function callerAborted(tok: Token | undefined): boolean {

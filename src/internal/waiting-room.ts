@@ -7,7 +7,8 @@
  *
  * @module
  */
-import type { Clock } from '../clock.js';
+import { type Clock, keepAlive } from '../clock.js';
+import { MAX_TIMER_MS } from '../validate.js';
 import { noop, promiseFor, type Settleable } from './deferred.js';
 import { List, ListNode } from './list.js';
 import type { Ctx, Fn } from './run.js';
@@ -47,7 +48,14 @@ export class Waiter extends ListNode implements Settleable {
 export class WaitingRoom<W extends Waiter> extends List<W> {
   private timer: unknown = undefined;
 
-  constructor(private readonly clock: Clock) {
+  constructor(
+    private readonly clock: Clock,
+    /**
+     * True when the timer is itself what waiters wait for (a rate limiter's next permit): it keeps
+     * the process alive. A queue timeout guarding waiters behind running work stays unref'd.
+     */
+    private readonly keep = false,
+  ) {
     super();
   }
 
@@ -76,9 +84,14 @@ export class WaitingRoom<W extends Waiter> extends List<W> {
     return w;
   }
 
-  /** Arms the queue's timer unless one is armed. */
+  /**
+   * Arms the queue's timer unless one is armed. A delay past the timer limit is armed in steps of
+   * at most 2^31 − 1 ms (the callback re-checks its waiters and re-arms), never overflowing.
+   */
   arm(fn: () => void, ms: number): void {
-    if (this.timer === undefined) this.timer = this.clock.setTimeout(fn, ms);
+    if (this.timer !== undefined) return;
+    this.timer = this.clock.setTimeout(fn, ms > MAX_TIMER_MS ? MAX_TIMER_MS : ms);
+    if (this.keep) keepAlive(this.timer);
   }
 
   /** Call first thing in the timer's callback: the timer is spent. */

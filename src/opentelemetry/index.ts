@@ -14,7 +14,7 @@
  * @module
  */
 import { type Attributes, type BatchObservableResult, type Meter, type Observable, metrics } from '@opentelemetry/api';
-import { type BusEvent, type Registry, TAP, isRegistry } from '../registry/index.js';
+import { type BusEvent, type Registry, TAP, exporterErrors, isRegistry } from '../registry/index.js';
 import type { Policy } from '../contract.js';
 import { optionsObject, typeError } from '../validate.js';
 import { eventSeverity, gauges, statesOf } from '../exporters/gauges.js';
@@ -199,7 +199,16 @@ export function instrumentOpenTelemetry(registry: Registry, options?: OpenTeleme
     return a;
   };
 
+  const failed = exporterErrors(registry, fn);
+  // A meter that throws must never reach the policy that emitted the event.
   const onEvent = (e: BusEvent): void => {
+    try {
+      countEvent(e);
+    } catch (error) {
+      failed(error);
+    }
+  };
+  const countEvent = (e: BusEvent): void => {
     const policy = registry.get(e.policy);
     const attrs: Attributes = {
       ...attrsOf(e.policy, e.kind, policy).base,

@@ -15,7 +15,7 @@
  * @module
  */
 import { register as globalRegister, type Registry, type RegistryContentType } from 'prom-client';
-import { type BusEvent, type Registry as BreakwaterRegistry, TAP, isRegistry } from '../registry/index.js';
+import { type BusEvent, type Registry as BreakwaterRegistry, TAP, exporterErrors, isRegistry } from '../registry/index.js';
 import type { Policy } from '../contract.js';
 import { optionsObject, rangeError, show, typeError } from '../validate.js';
 import { OUTCOMES, Series } from './series.js';
@@ -240,8 +240,13 @@ export function collectPrometheus(registry: BreakwaterRegistry, options?: Promet
   for (const m of metrics) reg.registerMetric(m as never);
   const registered = metrics.map((m) => [m.name, m] as const);
 
+  const failed = exporterErrors(registry, fn);
   const onEvent = (e: BusEvent): void => {
-    if (e.event !== 'dispose') seriesOf(e.policy, e.kind, registry.get(e.policy)).event(e.event, e);
+    try {
+      if (e.event !== 'dispose') seriesOf(e.policy, e.kind, registry.get(e.policy)).event(e.event, e);
+    } catch (error) {
+      failed(error);
+    }
   };
   registry.events.on('event', onEvent);
   const untap = registry[TAP]({

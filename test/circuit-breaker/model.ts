@@ -63,7 +63,7 @@ export class Model {
     if (this.state === 'closed') return { admitted: true, call: { gen: this.gen, start: this.now } };
     if (this.state === 'halfOpen' && this.permits > 0) {
       this.permits--;
-      if (this.trials === 0 && this.c.halfOpenMaxDurationMs !== undefined) this.hungDue = this.now + this.c.halfOpenMaxDurationMs;
+      if (this.trials === 0) this.hungDue = this.now + this.trialLimit();
       this.trials++;
       return { admitted: true, call: { gen: this.gen, start: this.now } };
     }
@@ -164,6 +164,14 @@ export class Model {
     this.state = to;
     this.gen++;
     this.hungDue = undefined;
+  }
+
+  /** halfOpenMaxDurationMs, by default the first open duration (30 s when that is 0). */
+  private trialLimit(): number {
+    if (this.c.halfOpenMaxDurationMs !== undefined) return this.c.halfOpenMaxDurationMs;
+    const d = this.c.openDurationMs;
+    const first = typeof d === 'number' ? d : (d[0] as number);
+    return first > 0 ? first : 30_000;
   }
 
   private toOpen(): void {

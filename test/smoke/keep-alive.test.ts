@@ -1,0 +1,80 @@
+// The timer rule, in a real process: work a caller waits for (a retry's sleep, a rate limiter's
+// wait, chaos latency) keeps Node alive until it runs; a guard of running work (a timeout's
+// deadline) never does. Each case is a tiny script run with tsx against src/; small delays.
+import { describe, it, expect, afterAll } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const src = JSON.stringify(join(root, 'src/index.ts'));
+const dir = mkdtempSync(join(tmpdir(), 'breakwater-keepalive-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(name: string, body: string): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const file = join(dir, `${name}.ts`);
+  writeFileSync(file, `import * as bw from ${src};\n${body}\n`);
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, env: { ...process.env, TSX_TSCONFIG_PATH: 'tsconfig.check.json' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const kill = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(kill);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+describe('timers and the process lifetime', { timeout: 120_000 }, () => {
+  it('a call waiting for a rate limiter permit keeps the process alive and runs', async () => {
+    const r = await run(
+      'rate-limiter',
+      `const limiter = bw.rateLimiter({ algorithm: 'tokenBucket', capacity: 1, refillPerSecond: 20, maxWaitMs: 1000 });
+void limiter.execute(() => console.log('first'));
+void limiter.execute(() => console.log('waited'));`,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('first\nwaited\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('a call delayed by chaos latency keeps the process alive and runs', async () => {
+    const r = await run('chaos', `void bw.chaos({ latencyRate: 1, latencyMs: 50 }).execute(() => console.log('delayed'));`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('delayed\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('a retry waiting out its backoff keeps the process alive and retries', async () => {
+    const r = await run(
+      'retry',
+      `let n = 0;
+void bw.retry({ backoff: bw.backoff.constant(50) }).execute(() => {
+  if (++n === 1) throw new Error('once');
+  console.log('attempt', n);
+});`,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('attempt 2\n');
+    expect(r.code).toBe(0);
+  });
+
+  it("a timeout's deadline does not keep the process alive", async () => {
+    const r = await run(
+      'timeout',
+      `void bw.timeout(600_000).execute(() => new Promise(() => {})).catch(() => console.log('timed out'));
+console.log('started');`,
+    );
+    // Exited by itself (a deadline that kept it alive would hold it for ten minutes, and the
+    // test kills it after 90 s: code null).
+    expect(r.stdout).toBe('started\n');
+    expect(r.code).toBe(0);
+  });
+});
