@@ -66,9 +66,13 @@ export interface CacheEvents {
  * ```
  */
 export interface CacheMetrics extends PolicyMetrics {
+  /** Calls answered from a fresh entry, since the cache was created. */
   hits: number;
+  /** Calls that found no fresh entry and ran `fn`, since the cache was created. */
   misses: number;
+  /** Failures answered from a stale entry, since the cache was created. */
   stale: number;
+  /** Entries held now. */
   size: number;
 }
 
@@ -206,6 +210,7 @@ export class CachePolicy extends PolicyBase<CacheEvents> {
     }
   }
 
+  /** The common metrics plus `hits`, `misses`, `stale` and `size`. */
   override metrics(): CacheMetrics {
     return { ...super.metrics(), hits: this.hits, misses: this.misses, stale: this.stales, size: this.entries.size };
   }

@@ -133,6 +133,7 @@ const PIPELINE = describePolicy({ kind: 'pipeline', events: {} });
  * ```
  */
 export class Pipeline<W = never> extends PolicyBase<PipelineEvents, W> {
+  /** Re-emits the members' events (see {@link PipelineEvents}) while someone listens. */
   override readonly events: PolicyEmitter<PipelineEvents> = new PipelineEmitter();
   /** Relays subscribed on the members, by event name. */
   private readonly relays = new Map<string, Relay[]>();
