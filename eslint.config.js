@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', '.tshy/**', '.tshy-build/**', 'node_modules/**', 'coverage/**', 'docs/api/**', '.stryker-tmp/**', 'reports/**'] },
+  { ignores: ['dist/**', '.tshy/**', '.tshy-build/**', 'node_modules/**', 'coverage/**', 'docs/api/**', '.stryker-tmp/**', 'reports/**', '.bench-dists/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -66,11 +66,11 @@ export interface CacheEvents {
  * ```
  */
 export interface CacheMetrics extends PolicyMetrics {
-  /** Calls answered from a fresh entry, since the cache was created. */
+  /** Calls answered from a fresh entry. */
   hits: number;
-  /** Calls that found no fresh entry and ran `fn`, since the cache was created. */
+  /** Calls that found no fresh entry and ran. */
   misses: number;
-  /** Failures answered from a stale entry, since the cache was created. */
+  /** Failures answered from a stale entry. */
   stale: number;
   /** Entries held now. */
   size: number;
@@ -210,11 +210,12 @@ export class CachePolicy extends PolicyBase<CacheEvents> {
     }
   }
 
-  /** The common metrics plus `hits`, `misses`, `stale` and `size`. */
+  /** The policy's metrics plus `hits`, `misses`, `stale` and `size`. */
   override metrics(): CacheMetrics {
     return { ...super.metrics(), hits: this.hits, misses: this.misses, stale: this.stales, size: this.entries.size };
   }
 
+  /** @internal */
   protected override onDispose(): void {
     this.entries.clear();
   }

@@ -177,6 +177,7 @@ export class CoalescePolicy extends PolicyBase<CoalesceEvents> {
     }
   }
 
+  /** @internal */
   protected override onDispose(): void {
     const error = disposedError(this);
     for (const f of this.flights.values()) {

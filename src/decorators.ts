@@ -32,6 +32,10 @@ export interface UsePolicyOptions {
   readonly signal?: 'last';
 }
 
+/** A method that returns a promise (the only kind a policy can decorate). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AsyncMethod<This, A extends any[], R> = (this: This, ...args: A) => Promise<R>;
+
 /**
  * The decorator {@link usePolicy} returns: callable as a standard decorator
  * `(method, context)` and as a legacy one `(prototype, name, descriptor)`. Both signatures
@@ -44,17 +48,12 @@ export interface UsePolicyOptions {
  * ```
  */
 export interface PolicyDecorator<Self = unknown> {
-  /** As a standard (TC39) decorator: the method and its context. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   <This extends Self, A extends any[], R>(
-    method: (this: This, ...args: A) => Promise<R>,
-    context: ClassMethodDecoratorContext<This, (this: This, ...args: A) => Promise<R>>,
-  ): (this: This, ...args: A) => Promise<R>;
-  /**
-   * As a legacy (`experimentalDecorators`) decorator: the prototype, the name and the descriptor.
-   *
-   * @typeParam M - the decorated method, which must return a promise
-   */
+    method: AsyncMethod<This, A, R>,
+    context: ClassMethodDecoratorContext<This, AsyncMethod<This, A, R>>,
+  ): AsyncMethod<This, A, R>;
+  /** Legacy (`experimentalDecorators`) form. @typeParam M - the decorated method's type. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   <M extends (this: Self, ...args: any[]) => Promise<unknown>>(
     prototype: object,

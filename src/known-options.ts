@@ -2,7 +2,7 @@
  * Refuses option names a factory does not know, naming the nearest known one, with hints for
  * the names users bring along from opossum, cockatiel, Polly, p-retry and resilience4j.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 

@@ -133,7 +133,7 @@ const PIPELINE = describePolicy({ kind: 'pipeline', events: {} });
  * ```
  */
 export class Pipeline<W = never> extends PolicyBase<PipelineEvents, W> {
-  /** Re-emits the members' events (see {@link PipelineEvents}) while someone listens. */
+  /** The members' events, re-emitted with `{ policy, kind }`, and the pipeline's own. */
   override readonly events: PolicyEmitter<PipelineEvents> = new PipelineEmitter();
   /** Relays subscribed on the members, by event name. */
   private readonly relays = new Map<string, Relay[]>();
@@ -255,6 +255,7 @@ export class Pipeline<W = never> extends PolicyBase<PipelineEvents, W> {
     };
   }
 
+  /** @internal */
   protected override onDispose(): void {
     // Leaves no relay on the members, which may be shared and outlive the pipeline.
     this.syncRelays();

@@ -76,7 +76,7 @@ export interface CircuitBreakerOptions extends HandleOptions, CommonOptions {
   readonly store?: 'memory' | CircuitStore;
 }
 
-/** Validated options. @internal */
+/** Validated options. Not exported from the package. */
 export interface Resolved {
   readonly classify: Classifier;
   readonly window: HealthWindow;

@@ -129,14 +129,11 @@ export function standardPipeline(
   const r = retry({
     maxAttempts,
     backoff: b ?? backoff.exponential({ initialMs: 300, maxMs: 10000 }),
-    // What the server or the network did; a hint longer than maxRetryAfterMs ends the retrying
-    // with that failure at once.
-    handle: (error) => retryable(error) && !(hintOf(error) > maxRetryAfterMs),
-    maxRetryAfterMs,
+    // What the server or the network did, never local rejections.
+    handle: retryable,
     ...(budget === undefined ? {} : { budget }),
-    // The retry's own cap on hints, where the retry has the option (it gives up with `giveUp`);
-    // the `handle` above enforces the same cap either way.
-    ...({ maxRetryAfterMs } as object),
+    // A hint longer than this ends the retrying at once with that failure (`giveUp`).
+    maxRetryAfterMs,
     name: `${name}:retry`,
     ...withClock,
   });
@@ -164,10 +161,4 @@ export function standardPipeline(
       for (const m of members) m.dispose();
     },
   };
-}
-
-/** A failure's `retryAfterMs` (an HTTP 429's or 503's `Retry-After`), else 0. */
-function hintOf(error: unknown): number {
-  const ms = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-  return typeof ms === 'number' ? ms : 0;
 }

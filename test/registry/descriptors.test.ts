@@ -23,6 +23,7 @@ import { hedge } from '../../src/hedge.js';
 import { adaptiveLimit } from '../../src/adaptive-limit.js';
 import { chaos } from '../../src/chaos.js';
 import { pipeline } from '../../src/pipeline.js';
+import { policyPool } from '../../src/policy-pool.js';
 import { backoff } from '../../src/backoff.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -129,6 +130,17 @@ const cases: Record<string, Case> = {
   chaos: async (clock, registry) => {
     const p = chaos({ name: 'chaos', faultRate: 1, fault: new Error('injected'), clock, registry });
     await settle(clock, p.execute(() => 1));
+    return p;
+  },
+  policyPool: async (clock, registry) => {
+    const p = policyPool((_key, name) => timeout({ name, durationMs: 1000, clock }), { name: 'policyPool', maxKeys: 1, clock, registry });
+    // Two keys busy at once: the pool grows past maxKeys (overflow); when both are idle, one goes.
+    let release = (): void => {};
+    const held = p.execute(() => new Promise<void>((r) => (release = r)), { key: 'a' });
+    await p.execute(() => 1, { key: 'b' }); // overflow
+    release();
+    await held;
+    await p.execute(() => 1, { key: 'c' }); // evicted
     return p;
   },
   pipeline: async (clock, registry) => {
