@@ -322,6 +322,7 @@ export class PolicyPool<P extends Policy = Policy> extends PolicyBase<PolicyPool
     return m;
   }
 
+  /** @internal */
   protected override onDispose(): void {
     this.disarm();
     for (const e of [...this.entries.values()]) {

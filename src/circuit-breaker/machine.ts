@@ -76,7 +76,7 @@ export const REFUSED = -1;
 /** How many openings a restore replays through a `Backoff` at most (a huge count is nonsense). */
 const MAX_REPLAY = 10_000;
 
-/** Told of every transition: `from` and `to` are state numbers, `at` the clock's time (`NaN`: read it). @internal */
+/** Told of every transition: `from` and `to` are state numbers, `at` the clock's time (`NaN`: read it). */
 export type TransitionListener = (from: number, to: number, at: number) => void;
 
 /**
@@ -85,6 +85,7 @@ export type TransitionListener = (from: number, to: number, at: number) => void;
  * Not exported from the package (the breaker is built by `circuitBreaker()`).
  */
 export class BreakerMachine {
+  /** @internal */
   readonly health: HealthWindow;
   /** The state (a number: {@link CLOSED} …); read directly on the closed fast path. */
   st = CLOSED;
@@ -115,6 +116,7 @@ export class BreakerMachine {
     if (this.st === HALF_OPEN && this.trials > 0 && !this.disposed) this.toOpen();
   };
 
+  /** @internal */
   constructor(
     private readonly o: Resolved,
     private readonly clock: Clock,

@@ -9,24 +9,22 @@
  */
 import type { Policy } from '../contract.js';
 
-/** How much an event matters to an operator (as Polly grades its own). @internal */
+/** How much an event matters to an operator (as Polly grades its own). */
 export type Severity = 'error' | 'warning' | 'information';
 
-/** An event's severity: fixed, or read off its payload (a breaker's `stateChange` by its `to`). @internal */
+/** An event's severity: fixed, or read off its payload (a breaker's `stateChange` by its `to`). */
 export type SeverityOf = Severity | ((payload: { readonly [field: string]: unknown }) => Severity);
 
-/** The point-in-time readings both exporters show as gauges. @internal */
+/** The point-in-time readings both exporters show as gauges. */
 export type GaugeName = 'state' | 'executing' | 'queued' | 'limit' | 'permits';
 
 /**
  * How to read one gauge off a policy of this kind: a number, or for `state` a string, or
  * `undefined` when it has no reading now.
- *
- * @internal
  */
 export type GaugeReader = (policy: never) => number | string | undefined;
 
-/** @internal */
+/** What the registry, its bus and the exporters know about a kind of policy. */
 export interface PolicyDescriptor {
   /** The policy's kind: an open string (`'circuitBreaker'`, `'retry'`, or a new one). */
   readonly kind: string;
