@@ -11,7 +11,7 @@ const now = () => process.hrtime.bigint();
 
 /**
  * @typedef {{ name: string, run: (n: number) => Promise<void> | void, setup?: () => unknown }} Case
- * @typedef {{ faster: string, slower: string, atLeast?: number, atMost?: number, label: string }} Check
+ * @typedef {{ faster: string, slower: string, atLeast?: number, atMost?: number, addsAtMostNs?: number, label: string }} Check
  * @typedef {{ title: string, batch?: number, rounds?: number, cases: Case[], checks?: Check[] }} Group
  */
 
@@ -78,6 +78,14 @@ export function report(group, results) {
     }
     const fast = results[check.faster].median;
     const slow = results[check.slower].median;
+    if (check.addsAtMostNs !== undefined) {
+      // `faster` may add at most this many ns per call over `slower` (the budget as a ratio).
+      const within = fast / slow;
+      const bound = (slow + check.addsAtMostNs) / slow;
+      const verdict = within <= bound ? 'MET ' : 'MISS';
+      lines.push(`${verdict}  ${check.label}: ${within.toFixed(2)}x (adds ${fmt(fast - slow)}; want <= ${bound.toFixed(2)}x)`);
+      continue;
+    }
     const ratio = slow / fast;
     let ok = true;
     let want = '';

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runGroup, report } from './harness.mjs';
 
-const files = ['./foundation.mjs', './retry.mjs', './circuit-breaker.mjs', './limits.mjs', './metrics.mjs', './redis.mjs', './fetch.mjs', './floor.mjs'];
+const files = ['./foundation.mjs', './retry.mjs', './circuit-breaker.mjs', './limits.mjs', './metrics.mjs', './redis.mjs', './fetch.mjs', './floor.mjs', './clients.mjs'];
 const args = process.argv.slice(2);
 
 if (args[0] === '--child') {

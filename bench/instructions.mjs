@@ -77,6 +77,29 @@ async function scenarios() {
         return Promise.all(batch);
       };
     },
+    'policyPool(circuitBreaker), one key': () => {
+      const p = bw.policyPool(() => bw.circuitBreaker());
+      const o = { key: 'api.example.com' };
+      return () => p.execute(work, o);
+    },
+    'cache hit': () => {
+      const p = bw.cache({ ttlMs: 3_600_000 });
+      const o = { key: 'user:1' };
+      return () => p.execute(work, o);
+    },
+    'coalesce, one caller': () => {
+      const p = bw.coalesce();
+      const o = { key: 'user:1' };
+      return () => p.execute(work, o);
+    },
+    'timeout.wrap': () => {
+      const f = bw.timeout(1000).wrap(work);
+      return () => f();
+    },
+    'usePolicy(timeout) method': () => {
+      const f = bw.usePolicy(bw.timeout(1000))(work, { kind: 'method', name: 'm' });
+      return () => f.call({});
+    },
     'opossum fire()': () => {
       const o = new Opossum(work, { timeout: 1000 });
       return () => o.fire();

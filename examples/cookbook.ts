@@ -6,6 +6,7 @@ import {
   BulkheadRejectedError,
   backoff,
   bulkhead,
+  cache,
   circuitBreaker,
   fallback,
   handleErrors,
@@ -111,6 +112,24 @@ async function run<T>(p: Promise<T>, ms = 60_000): Promise<T> {
   assert.equal(perHost.get('bad')?.state, 'open');
   assert.equal(await run(part.execute(() => 'still fine', { key: 'a' })), 'still fine');
   for (const p of [part, ...part.policies]) p.dispose();
+}
+
+// 6. A cache in front of a breaker: fresh entries are served while the breaker is open, and an
+// expired one is served stale when the call fails.
+{
+  const cached = pipeline(
+    cache({ ttlMs: 1_000, staleIfErrorMs: 60_000, clock }),
+    circuitBreaker({ window: { type: 'consecutive', failures: 1 }, openDurationMs: 10_000, clock }),
+    timeout({ durationMs: 100, clock }),
+  );
+  let up = true;
+  const load = (): Promise<string> => (up ? Promise.resolve('profile v1') : Promise.reject(new Error('503')));
+  assert.equal(await cached.execute(load, { key: 'profile:1' }), 'profile v1');
+  up = false;
+  await clock.advance(2_000); // the entry has expired
+  assert.equal(await cached.execute(load, { key: 'profile:1' }), 'profile v1'); // stale on failure; the breaker opened
+  assert.equal(await cached.execute(load, { key: 'profile:1' }), 'profile v1'); // stale on the open breaker's refusal
+  for (const p of [cached, ...cached.policies]) p.dispose();
 }
 
 assert.equal(clock.pendingTimers, 0, 'no timer left behind');

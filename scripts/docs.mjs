@@ -29,7 +29,7 @@ const app = await Application.bootstrapWithPlugins({
   excludeExternals: true,
   // Private types named by public signatures: the registry emitter's event map, the shared
   // options of the Redis rate limiter's two algorithms (documented on each).
-  intentionallyNotExported: ['BusMap', 'RedisCommon'],
+  intentionallyNotExported: ['BusMap', 'RedisCommon', 'AsyncMethod'],
   // Every exported symbol and member needs documentation; inherited members are documented
   // where they are declared.
   validation: { notExported: true, invalidLink: true, rewrittenLink: true, notDocumented: true, unusedMergeModuleWith: true },
@@ -49,6 +49,8 @@ const app = await Application.bootstrapWithPlugins({
   treatValidationWarningsAsErrors: true,
   logLevel: LogLevel.Warn,
   githubPages: false,
+  // No source links: the reference is read locally, and a clone's remote may be a local path.
+  disableSources: true,
   hideGenerator: true,
   sort: ['source-order'],
 });

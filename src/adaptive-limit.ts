@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, HANDLE_OPTIONS, checkKnown } from './known-options.js';
 import { AIMD_DEFAULTS, Aimd } from './adaptive/aimd.js';
 import { GRADIENT2_DEFAULTS, Gradient2 } from './adaptive/gradient2.js';
 import { VEGAS_DEFAULTS, Vegas } from './adaptive/vegas.js';
@@ -93,6 +94,7 @@ function bounds(o: Readonly<Record<string, unknown>>, d: LimitBounds): LimitBoun
 
 function windowOptions(value: unknown): SampleWindow {
   const o = optionsObject(K, value, 'window');
+  checkKnown(K, o, ['minMs', 'maxMs', 'minSamples'], 'window option');
   const lo = o['minMs'] === undefined ? undefined : num(K, 'window.minMs', o['minMs'], { min: 0, minExclusive: true });
   const hi = o['maxMs'] === undefined ? undefined : num(K, 'window.maxMs', o['maxMs'], { min: 0, minExclusive: true });
   const minMs = lo ?? Math.min(1000, hi ?? 1000);
@@ -147,6 +149,7 @@ export class AdaptiveLimitPolicy extends PermitPolicy<AdaptiveLimitEvents> {
   /** @internal Use {@link adaptiveLimit}. */
   constructor(options?: AdaptiveLimitOptions) {
     const o = optionsObject(K, options);
+    checkKnown(K, o, [...COMMON_OPTIONS, ...HANDLE_OPTIONS, 'algorithm', 'initialLimit', 'minLimit', 'maxLimit', 'maxQueue', 'queueTimeoutMs', 'window', 'random']);
     const algorithm = oneOf(K, 'algorithm', o['algorithm'], ['aimd', 'gradient2', 'vegas'], 'gradient2');
     const b = bounds(o, DEFAULTS[algorithm]);
     const queue = queueSettings(K, o);

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { checkKnown } from './known-options.js';
 import { num, oneOf, optFn, optionsObject, optNum, rangeError, typeError } from './validate.js';
 
 /**
@@ -274,6 +275,7 @@ function constant(ms: number): Backoff {
 function linear(options?: LinearBackoffOptions): Backoff {
   const policy = 'backoff.linear';
   const o = optionsObject(policy, options);
+  checkKnown(policy, o, ['initialMs', 'stepMs', 'maxMs']);
   const stepMs = optNum(policy, 'stepMs', o['stepMs'], 100, FINITE_NON_NEGATIVE);
   const initialMs = optNum(policy, 'initialMs', o['initialMs'], stepMs, FINITE_NON_NEGATIVE);
   const maxMs = capAtLeast(policy, o['maxMs'], 30_000, initialMs);
@@ -292,6 +294,7 @@ function delays(list: readonly number[]): Backoff {
 function exponential(options?: ExponentialBackoffOptions): Backoff {
   const policy = 'backoff.exponential';
   const o = optionsObject(policy, options);
+  checkKnown(policy, o, ['initialMs', 'factor', 'maxMs', 'jitter', 'random']);
   const initialMs = optNum(policy, 'initialMs', o['initialMs'], 100, FINITE_NON_NEGATIVE);
   const factor = optNum(policy, 'factor', o['factor'], 2, { min: 1 });
   const maxMs = capAtLeast(policy, o['maxMs'], 30_000, initialMs);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, checkKnown } from './known-options.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { type Ctx, type Fn, invoke } from './internal/run.js';
 import type { CommonOptions } from './contract.js';
@@ -66,6 +67,7 @@ export class BulkheadPolicy extends PermitPolicy<BulkheadEvents> {
   /** @internal Use {@link bulkhead}. */
   constructor(options: BulkheadOptions) {
     const o = optionsObject('bulkhead', options);
+    checkKnown('bulkhead', o, [...COMMON_OPTIONS, 'maxConcurrent', 'maxQueue', 'queueTimeoutMs']);
     const maxConcurrent = num('bulkhead', 'maxConcurrent', o['maxConcurrent'], { min: 1, integer: true });
     const queue = queueSettings('bulkhead', o);
     super(BULKHEAD, o, maxConcurrent, queue);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, checkKnown } from './known-options.js';
 import type { AttemptContext, CommonOptions } from './contract.js';
 import type { Ctx, Fn } from './internal/run.js';
 import { PolicyBase, disposedError } from './policy-base.js';
@@ -69,6 +70,7 @@ export class ChaosPolicy extends PolicyBase<ChaosEvents> {
   /** @internal Use {@link chaos}. */
   constructor(options?: ChaosOptions) {
     const o = optionsObject('chaos', options);
+    checkKnown('chaos', o, [...COMMON_OPTIONS, 'faultRate', 'fault', 'latencyRate', 'latencyMs', 'enabled', 'random']);
     const rate = { min: 0, max: 1 };
     const faultRate = o['faultRate'] === undefined ? 0 : num('chaos', 'faultRate', o['faultRate'], rate);
     const fault = o['fault'];

@@ -197,3 +197,27 @@ export function turnTimeOf(clock: Clock): (() => number) | undefined {
 export function metricsTime(clock: Clock): () => number {
   return turnTimeOf(clock) ?? (() => clock.now());
 }
+
+/**
+ * The slot of the default clock `ManualClock.install()` sets. `Symbol.for`, on `globalThis`, so
+ * the ESM and CommonJS copies of the package (and `breakwater/testing`) share one default.
+ */
+const DEFAULT_CLOCK: unique symbol = Symbol.for('breakwater.defaultClock') as never;
+
+/**
+ * The clock a policy created now uses when its `clock` option is not given: the installed one
+ * (`ManualClock.install()` in tests), else {@link systemClock}.
+ *
+ * @internal
+ */
+export function defaultClock(): Clock {
+  const c = (globalThis as { [DEFAULT_CLOCK]?: Clock })[DEFAULT_CLOCK];
+  return c ?? systemClock;
+}
+
+/** Sets (or, with `undefined`, clears) the default clock. @internal */
+export function setDefaultClock(clock: Clock | undefined): void {
+  const g = globalThis as { [DEFAULT_CLOCK]?: Clock };
+  if (clock === undefined) delete g[DEFAULT_CLOCK];
+  else g[DEFAULT_CLOCK] = clock;
+}

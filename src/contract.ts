@@ -57,8 +57,12 @@ export interface ExecuteOptions {
  * ```
  */
 export interface WrapOptions<A extends unknown[] = unknown[]> {
-  /** Derives the call's key (see {@link ExecuteOptions.key}) from the arguments. */
-  readonly key?: (...args: A) => string;
+  /**
+   * Derives the call's key (see {@link ExecuteOptions.key}) from the arguments. (Method syntax, so
+   * that a key function may take fewer parameters than the wrapped function, as `(id) => id`
+   * for `(id, signal?) => …`.)
+   */
+  key?(...args: A): string;
   /**
    * `'last'`: the function's last parameter is its `AbortSignal`. When the last argument passed
    * is an `AbortSignal`, it is the call's signal and the function receives the attempt's
@@ -134,6 +138,12 @@ export type PolicyKind =
 /**
  * A resilience policy: wraps any function, sync or async.
  *
+ * `W` is what the policy may answer instead of the function's own result: a fallback's
+ * substitute (`fallback(null)` is a `Policy<…, null>`), and for a pipeline, the union of its
+ * members'. `execute` resolves to `T | W`. Policies that only pass results through have
+ * `W = never`; the bare `Policy` type, which accepts any policy, has `W = unknown`, as nothing is
+ * known of what an arbitrary policy may answer.
+ *
  * @example
  * ```ts
  * import { pipeline, retry, timeout } from 'breakwater';
@@ -142,7 +152,7 @@ export type PolicyKind =
  * ```
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any policy, whatever its events
-export interface Policy<E extends object = any> {
+export interface Policy<E extends object = any, W = unknown> {
   /** Option `name`; default `${kind}-${n}`. */
   readonly name: string;
   /** What the policy is: `'retry'`, `'circuitBreaker'`, `'pipeline'`, … */
@@ -150,20 +160,38 @@ export interface Policy<E extends object = any> {
   /** eventemitter3 emitter, typed per policy. */
   readonly events: PolicyEmitter<E>;
   /** Runs `fn` under the policy. Always returns a promise; never throws synchronously. */
-  execute<T>(fn: (ctx: AttemptContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T>;
+  execute<T>(fn: (ctx: AttemptContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T | W>;
   /**
    * Returns a function that runs `fn` under the policy, keeping `this` and the arguments;
    * `options` derive each call's key and signal from the arguments.
    */
   wrap<A extends unknown[], R>(
     fn: (...args: A) => R | PromiseLike<R>,
-    options?: WrapOptions<A>,
-  ): (...args: A) => Promise<Awaited<R>>;
+    options?: WrapOptions<NoInfer<A>>,
+  ): (...args: A) => Promise<Awaited<R> | W>;
   /** Counts and latency percentiles over the rolling window. */
   metrics(): PolicyMetrics;
   /** Clears every timer and listener the policy owns; later calls reject. */
   dispose(): void;
+  /**
+   * Type-only: carries `W` for {@link PolicyAnswer} (a generic method's return type cannot be
+   * read back by a type). Never set at run time.
+   */
+  readonly '~answer'?: () => W;
 }
+
+/**
+ * What a policy (or a union of policies) may answer instead of the function's own result: the
+ * `W` of {@link Policy}.
+ *
+ * @example
+ * ```ts
+ * import { fallback, type PolicyAnswer } from 'breakwater';
+ * const f = fallback(null);
+ * type A = PolicyAnswer<typeof f>; // null
+ * ```
+ */
+export type PolicyAnswer<P> = P extends { readonly '~answer'?: () => infer W } ? W : never;
 
 /** What a `registry` option must provide (see `createRegistry`). */
 export interface RegistryLike {
@@ -182,7 +210,7 @@ export interface CommonOptions {
   readonly name?: string;
   /** Lists the policy in this registry at construction. */
   readonly registry?: RegistryLike;
-  /** Time source. @defaultValue `systemClock` */
+  /** Time source. @defaultValue `systemClock`, or the clock `ManualClock.install()` set */
   readonly clock?: Clock;
   /**
    * Rolling-window metrics: `false` turns recording off (the two clock reads per call go away);

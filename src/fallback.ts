@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, HANDLE_OPTIONS, checkKnown } from './known-options.js';
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
 import { type Ctx, type Fn, RUN } from './internal/run.js';
 import type { CommonOptions } from './contract.js';
@@ -83,7 +84,7 @@ export interface FallbackEvents {
  * const orZero: FallbackPolicy<number> = fallback(0);
  * ```
  */
-export class FallbackPolicy<R = unknown> extends PolicyBase<FallbackEvents> {
+export class FallbackPolicy<R = unknown> extends PolicyBase<FallbackEvents, R> {
   private readonly classify: Classifier;
   private readonly handler: FallbackHandler<R> | undefined;
   private readonly value: R | undefined;
@@ -91,6 +92,7 @@ export class FallbackPolicy<R = unknown> extends PolicyBase<FallbackEvents> {
   /** @internal Use {@link fallback}. */
   constructor(valueOrHandler: R | FallbackHandler<R>, options?: FallbackOptions) {
     const o = optionsObject('fallback', options);
+    checkKnown('fallback', o, [...COMMON_OPTIONS, ...HANDLE_OPTIONS]);
     const classify = classifier('fallback', o);
     super(FALLBACK, o);
     this.classify = classify;
@@ -162,5 +164,10 @@ export class FallbackPolicy<R = unknown> extends PolicyBase<FallbackEvents> {
  * ```
  */
 export function fallback<R>(valueOrHandler: R | FallbackHandler<R>, options?: FallbackOptions): FallbackPolicy<R> {
+  // `fallback()` would answer every failure with `undefined`, which is rarely meant; an explicit
+  // `fallback(undefined)` still does.
+  if (arguments.length === 0) {
+    throw new TypeError('fallback: expects the value or handler that answers a failure, got nothing (did you mean fallback(null)?)');
+  }
   return new FallbackPolicy<R>(valueOrHandler, options).adopt();
 }

@@ -84,7 +84,7 @@ export function handleErrors(...classes: Array<abstract new (...args: never[]) =
   };
 }
 
-/** Resolved classification: `undefined` predicates mean the defaults. @internal */
+/** Resolved classification: `undefined` predicates mean the defaults. Not exported from the package. */
 export interface Classifier {
   readonly handle: ErrorPredicate | undefined;
   readonly handleResult: ResultPredicate | undefined;

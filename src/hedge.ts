@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, HANDLE_OPTIONS, checkKnown } from './known-options.js';
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
 import { Ctx, type Fn, invoke, RUN } from './internal/run.js';
 import type { CommonOptions } from './contract.js';
@@ -124,6 +125,7 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
   constructor(options: HedgeOptions) {
     const p = 'hedge';
     const o = optionsObject(p, options);
+    checkKnown(p, o, [...COMMON_OPTIONS, ...HANDLE_OPTIONS, 'delayMs', 'maxHedges', 'budget']);
     const classify = classifier(p, o);
     const d = o['delayMs'];
     let delayMs: number | ((attempt: number) => number);

@@ -19,6 +19,7 @@ export type {
   ExecuteOptions,
   WrapOptions,
   Policy,
+  PolicyAnswer,
   PolicyKind,
   PolicyMetrics,
   CommonOptions,
@@ -59,7 +60,7 @@ export type { FallbackPolicy } from './fallback.js';
 export type { FallbackOptions, FallbackHandler, FallbackContext, FallbackEvents } from './fallback.js';
 export { pipeline } from './pipeline.js';
 export type { Pipeline } from './pipeline.js';
-export type { PipelineOptions, PipelineEvents } from './pipeline.js';
+export type { PipelineOptions, PipelineEvents, PipelineMemberEvent } from './pipeline.js';
 
 // Schedules
 export { backoff, isBackoff } from './backoff.js';
@@ -111,6 +112,14 @@ export type { ChaosOptions, ChaosFault, ChaosEvents } from './chaos.js';
 export { policyPool } from './policy-pool.js';
 export type { PolicyPool } from './policy-pool.js';
 export type { PolicyPoolOptions, PolicyPoolEvents } from './policy-pool.js';
+export { coalesce } from './coalesce.js';
+export type { CoalescePolicy } from './coalesce.js';
+export type { CoalesceOptions, CoalesceEvents } from './coalesce.js';
+export { cache } from './cache.js';
+export type { CachePolicy } from './cache.js';
+export type { CacheOptions, CacheEvents, CacheMetrics } from './cache.js';
+export { usePolicy } from './decorators.js';
+export type { UsePolicyOptions, PolicyDecorator } from './decorators.js';
 
 // Registry and event bus
 export { createRegistry, RegistryEmitter } from './registry/index.js';

@@ -2,7 +2,7 @@
  * Refuses option names a factory does not know, naming the nearest known one, with hints for
  * the names users bring along from opossum, cockatiel, Polly, p-retry and resilience4j.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 
@@ -96,6 +96,7 @@ function distance(a: string, b: string): number {
 
 /** The known name nearest to `name`, when it is near enough to be a likely typo. */
 export function nearest(name: string, known: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
   let best: string | undefined;
   let bestD = Infinity;
   for (const k of known) {
@@ -105,9 +106,16 @@ export function nearest(name: string, known: readonly string[]): string | undefi
       bestD = d;
     }
   }
-  const lower = name.toLowerCase();
-  const contains = best !== undefined && (best.toLowerCase().includes(lower) || lower.includes(best.toLowerCase()));
-  return best !== undefined && (bestD <= Math.max(2, Math.floor(name.length / 3)) || (contains && lower.length >= 3)) ? best : undefined;
+  if (best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3))) return best;
+  // A shared stem (`maxEntry` for `maxEntries`) or one name inside the other (`window` in `windowMs`).
+  for (const k of known) {
+    const kl = k.toLowerCase();
+    let prefix = 0;
+    while (prefix < kl.length && prefix < lower.length && kl[prefix] === lower[prefix]) prefix++;
+    if (prefix >= Math.min(5, lower.length) && prefix >= 3) return k;
+    if (lower.length >= 4 && (kl.includes(lower) || lower.includes(kl))) return k;
+  }
+  return undefined;
 }
 
 /**

@@ -4,7 +4,10 @@
  * @module
  */
 import { Ctx, type Fn, RUN, invoke } from './internal/run.js';
-import type { CommonOptions, ExecuteOptions, PolicyMetrics, Policy } from './contract.js';
+import type { CommonOptions, ExecuteOptions, PolicyAnswer, PolicyMetrics, Policy } from './contract.js';
+import type { EventEmitter } from 'eventemitter3';
+import { PolicyEmitter } from './events.js';
+import { COMMON_OPTIONS, checkKnown } from './known-options.js';
 import { OBSERVE, type Observe, type Run, type Runnable, type SettlementSink, SETTLES } from './internal/settle.js';
 import { PolicyBase, disposedError, factoryHint } from './policy-base.js';
 import { OBSERVER } from './internal/call-observer.js';
@@ -13,16 +16,97 @@ import { callerAborted } from './internal/token.js';
 import { describePolicy } from './internal/descriptor.js';
 
 /**
- * Events of a pipeline: only the common ones (`listenerError`, `dispose`).
+ * An event of a pipeline's member, re-emitted by the pipeline: the member's payload plus the
+ * member's `policy` name and `kind`.
  *
  * @example
  * ```ts
- * import { pipeline, timeout } from 'breakwater';
- * pipeline(timeout(10)).events.on('dispose', ({ name }) => console.log(name, 'disposed'));
+ * import { pipeline, retry, timeout, type PipelineMemberEvent } from 'breakwater';
+ * const p = pipeline(retry(), timeout(100));
+ * p.events.on('timeout', (e: PipelineMemberEvent) => console.log(e.policy, e.kind, e['timeoutMs']));
  * ```
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface PipelineEvents {}
+export interface PipelineMemberEvent {
+  /** The name of the member that emitted the event. */
+  readonly policy: string;
+  /** Its kind. */
+  readonly kind: string;
+  /** The member's own payload fields. */
+  readonly [field: string]: unknown;
+}
+
+/**
+ * Events of a pipeline: every event of its members (`retry`, `stateChange`, `timeout`, …),
+ * under the same names, with `{ policy, kind }` of the member added; plus the common ones
+ * (`listenerError`, `dispose`) of the pipeline itself. Members are subscribed only while the
+ * pipeline has listeners for that name, so a pipeline nobody listens to costs nothing per call.
+ *
+ * @example
+ * ```ts
+ * import { pipeline, retry, timeout } from 'breakwater';
+ * const p = pipeline(retry(), timeout(10));
+ * p.events.on('retry', ({ policy, attempt }) => console.log(`${policy}: attempt ${String(attempt)} failed`));
+ * ```
+ */
+export interface PipelineEvents {
+  [event: string]: PipelineMemberEvent;
+}
+
+/** Never relayed from members: a listener error or a disposal belongs to its own emitter. */
+const LOCAL = new Set<string>(['listenerError', 'dispose']);
+
+type Relay = (payload: unknown) => void;
+
+/**
+ * A pipeline's emitter: subscribes to its members' events while it has listeners for them.
+ *
+ * @internal
+ */
+class PipelineEmitter extends PolicyEmitter<PipelineEvents> {
+  /** @internal Called after every listener change. */
+  changed: (() => void) | undefined = undefined;
+  override on(event: string, fn: (payload: never) => void, context?: unknown): this {
+    super.on(event, fn as never, context);
+    this.changed?.();
+    return this;
+  }
+  override addListener(event: string, fn: (payload: never) => void, context?: unknown): this {
+    return this.on(event, fn, context);
+  }
+  override once(event: string, fn: (payload: never) => void, context?: unknown): this {
+    super.once(event, fn as never, context);
+    this.changed?.();
+    return this;
+  }
+  override removeListener(event: string, fn?: (payload: never) => void, context?: unknown, once?: boolean): this {
+    super.removeListener(event, fn as never, context, once);
+    this.changed?.();
+    return this;
+  }
+  override off(event: string, fn?: (payload: never) => void, context?: unknown, once?: boolean): this {
+    return this.removeListener(event, fn, context, once);
+  }
+  override removeAllListeners(event?: string): this {
+    super.removeAllListeners(event);
+    this.changed?.();
+    return this;
+  }
+  /**
+   * Emits a member's event to the pipeline's own listeners only: a registry listing the pipeline
+   * takes that event from the member itself (listed too), so its bus never gets it twice.
+   *
+   * @internal
+   */
+  relay(event: string, payload: unknown): void {
+    const sink = this.sink;
+    this.sink = undefined;
+    try {
+      (this as unknown as EventEmitter<string>).emit(event, payload);
+    } finally {
+      this.sink = sink;
+    }
+  }
+}
 
 /**
  * Options of {@link pipeline}, given as its last argument.
@@ -48,7 +132,11 @@ const PIPELINE = describePolicy({ kind: 'pipeline', events: {} });
  * p.policies.length; // 2
  * ```
  */
-export class Pipeline extends PolicyBase<PipelineEvents> {
+export class Pipeline<W = never> extends PolicyBase<PipelineEvents, W> {
+  /** The members' events, re-emitted with `{ policy, kind }`, and the pipeline's own. */
+  override readonly events: PolicyEmitter<PipelineEvents> = new PipelineEmitter();
+  /** Relays subscribed on the members, by event name. */
+  private readonly relays = new Map<string, Relay[]>();
   /** The members in order, outermost first. */
   readonly policies: readonly Policy[];
   private readonly chain: readonly Runnable[];
@@ -74,6 +162,7 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
         throw new TypeError(`pipeline: argument ${i + 1} must be a policy, got ${factoryHint(p)}`);
       }
     });
+    checkKnown('pipeline', options, COMMON_OPTIONS);
     super(PIPELINE, options);
     this.policies = Object.freeze(policies.slice());
     this.chain = this.policies as readonly Runnable[];
@@ -82,6 +171,7 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
       const inner = this.chain[i + 1];
       return inner !== undefined && inner[SETTLES] === true && typeof inner[RUN] === 'function' ? p[OBSERVE] : undefined;
     });
+    (this.events as PipelineEmitter).changed = () => this.syncRelays();
     const first = policies[0];
     const own = options['metrics'];
     this.delegate =
@@ -128,6 +218,47 @@ export class Pipeline extends PolicyBase<PipelineEvents> {
     const run = this.runs[i];
     if (run !== undefined) return run.call(p, next, ctx, outcome) as Promise<T>;
     return foreign(p, next, ctx);
+  }
+
+  /** Subscribes the members to exactly the event names the pipeline has listeners for. */
+  private syncRelays(): void {
+    const want = new Set<string>();
+    if (!this.disposed) {
+      for (const n of this.events.eventNames()) if (typeof n === 'string' && !LOCAL.has(n)) want.add(n);
+    }
+    for (const [name, relays] of [...this.relays]) {
+      if (want.has(name)) continue;
+      this.relays.delete(name);
+      this.policies.forEach((p, i) => (p.events as unknown as EventEmitter<string>).removeListener(name, relays[i]));
+    }
+    for (const name of want) {
+      if (this.relays.has(name)) continue;
+      const relays = this.policies.map((p) => this.relay(name, p));
+      this.relays.set(name, relays);
+      this.policies.forEach((p, i) => (p.events as unknown as EventEmitter<string>).on(name, relays[i] as Relay));
+    }
+  }
+
+  private relay(name: string, member: Policy): Relay {
+    // A nested pipeline's events already name the member that emitted them.
+    const nested = member instanceof Pipeline;
+    const events = this.events as PipelineEmitter;
+    return (payload: unknown) => {
+      if (nested) {
+        events.relay(name, payload);
+        return;
+      }
+      // Our fields first, then the payload's: see the registry's bus for why (object shape).
+      const e = { policy: member.name, kind: member.kind, ...(payload as object) };
+      if (e.policy !== member.name || e.kind !== member.kind) Object.assign(e, { policy: member.name, kind: member.kind });
+      events.relay(name, e);
+    };
+  }
+
+  /** @internal */
+  protected override onDispose(): void {
+    // Leaves no relay on the members, which may be shared and outlive the pipeline.
+    this.syncRelays();
   }
 
   /** What member `i` runs: the rest of the pipeline around `fn`. */
@@ -180,7 +311,7 @@ function foreign<T>(p: Policy, next: Fn<T>, ctx: Ctx): Promise<T> {
   const options: ExecuteOptions =
     ctx.tok === undefined ? (key === undefined ? {} : { key }) : key === undefined ? { signal: ctx.tok.signal } : { signal: ctx.tok.signal, key };
   try {
-    return p.execute<T>((c) => next(new Ctx(ctx.tok, c.attempt, key)), options);
+    return p.execute<T>((c) => next(new Ctx(ctx.tok, c.attempt, key)), options) as Promise<T>;
   } catch (error) {
     return Promise.reject(error);
   }
@@ -204,9 +335,9 @@ function foreign<T>(p: Policy, next: Fn<T>, ctx: Ctx): Promise<T> {
  * const user = await resilient.execute(({ signal }) => fetch('/user/1', { signal }).then((r) => r.json()));
  * ```
  */
-export function pipeline(...policies: Policy[]): Pipeline;
-export function pipeline(...args: [...Policy[], PipelineOptions]): Pipeline;
-export function pipeline(...args: Array<Policy | PipelineOptions>): Pipeline {
+export function pipeline<P extends Policy[]>(...policies: P): Pipeline<PolicyAnswer<P[number]>>;
+export function pipeline<P extends Policy[]>(...args: [...P, PipelineOptions]): Pipeline<PolicyAnswer<P[number]>>;
+export function pipeline(...args: Array<Policy | PipelineOptions>): Pipeline<unknown> {
   const last = args[args.length - 1];
   const hasOptions =
     last !== null && typeof last === 'object' && typeof (last as Partial<Policy>).execute !== 'function';

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Clock, isClock, metricsTime, systemClock } from './clock.js';
+import { type Clock, defaultClock, isClock, metricsTime } from './clock.js';
 import type { AttemptContext, ExecuteOptions, Policy, PolicyMetrics, RegistryLike, WrapOptions } from './contract.js';
 import { type CommonEvents, PolicyEmitter } from './events.js';
 import type { LatencySummary } from './metrics/histogram.js';
@@ -57,7 +57,9 @@ const EMPTY_LATENCY: LatencySummary = Object.freeze({
  *
  * Not exported from the package (policies are built by their factories).
  */
-export abstract class PolicyBase<E extends object> implements Policy<E> {
+export abstract class PolicyBase<E extends object, W = never> implements Policy<E, W> {
+  /** Type-only: see {@link Policy}. */
+  declare readonly '~answer'?: () => W;
   /** Option `name`; default `${kind}-${n}`. */
   readonly name: string;
   /** What the policy is: `'retry'`, `'circuitBreaker'`, `'pipeline'`, … */
@@ -93,7 +95,7 @@ export abstract class PolicyBase<E extends object> implements Policy<E> {
       typeError(kind, 'registry', 'a registry (from createRegistry())', registry);
     }
     this.window = metricsWindow(kind, options['metrics']);
-    this.clock = clock ?? systemClock;
+    this.clock = clock ?? defaultClock();
     this.mnow = metricsTime(this.clock);
     this.registry = registry as RegistryLike | undefined;
     this.name = name ?? defaultName(kind);
@@ -107,7 +109,7 @@ export abstract class PolicyBase<E extends object> implements Policy<E> {
    */
   abstract [RUN]<T>(fn: Fn<T>, ctx: Ctx, sink?: SettlementSink): Promise<T>;
 
-  execute<T>(fn: (ctx: AttemptContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T> {
+  execute<T>(fn: (ctx: AttemptContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T | W> {
     if (typeof fn !== 'function') {
       return Promise.reject(new TypeError(`${this.kind}: execute expects a function, got ${typeof fn}`));
     }
@@ -127,17 +129,17 @@ export abstract class PolicyBase<E extends object> implements Policy<E> {
 
   wrap<A extends unknown[], R>(
     fn: (...args: A) => R | PromiseLike<R>,
-    options?: WrapOptions<A>,
-  ): (...args: A) => Promise<Awaited<R>> {
+    options?: WrapOptions<NoInfer<A>>,
+  ): (...args: A) => Promise<Awaited<R> | W> {
     if (typeof fn !== 'function') typeError(this.kind, 'wrap argument', 'a function', fn);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const policy = this;
     if (options === undefined) {
-      return function (this: unknown, ...args: A): Promise<Awaited<R>> {
-        return policy.execute(() => fn.apply(this, args)) as Promise<Awaited<R>>;
+      return function (this: unknown, ...args: A): Promise<Awaited<R> | W> {
+        return policy.execute(() => fn.apply(this, args)) as Promise<Awaited<R> | W>;
       };
     }
-    return wrapWith(policy, fn, options) as (...args: A) => Promise<Awaited<R>>;
+    return wrapWith(policy, fn, options as WrapOptions<A>) as (...args: A) => Promise<Awaited<R> | W>;
   }
 
   metrics(): PolicyMetrics {
@@ -240,6 +242,7 @@ function metricsWindow(kind: string, value: unknown): RollingWindow | undefined 
   if (value === undefined || value === true) return new RollingWindow(10000, 10);
   if (value === false) return undefined;
   const o = optionsObject(kind, value, 'metrics');
+  checkKnown(kind, o, ['windowMs', 'buckets'], 'metrics option');
   const windowMs = o['windowMs'] === undefined ? 10000 : num(kind, 'metrics.windowMs', o['windowMs'], { min: 0, minExclusive: true });
   const buckets = o['buckets'] === undefined ? 10 : num(kind, 'metrics.buckets', o['buckets'], { min: 1, max: 1000, integer: true });
   return new RollingWindow(windowMs, buckets);
@@ -280,7 +283,7 @@ export function isSignal(value: unknown): value is AbortSignal {
  * outcome of the run is consumed, so it can never become an unhandled rejection.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function executeWithSignal<T>(policy: PolicyBase<any>, fn: Fn<T>, signal: unknown, key: string | undefined): Promise<T> {
+function executeWithSignal<T>(policy: PolicyBase<any, any>, fn: Fn<T>, signal: unknown, key: string | undefined): Promise<T> {
   if (!isSignal(signal)) {
     return Promise.reject(new TypeError(`${policy.kind}: signal must be an AbortSignal, got ${typeof signal}`));
   }
@@ -309,7 +312,7 @@ function executeWithSignal<T>(policy: PolicyBase<any>, fn: Fn<T>, signal: unknow
  */
 function wrapWith<A extends unknown[], R>(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  policy: PolicyBase<any>,
+  policy: PolicyBase<any, any>,
   fn: (...args: A) => R | PromiseLike<R>,
   options: WrapOptions<A>,
 ): (...args: A) => Promise<unknown> {

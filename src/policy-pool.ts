@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { type Clock, systemClock } from './clock.js';
+import type { Clock } from './clock.js';
 import { COMMON_OPTIONS, checkKnown } from './known-options.js';
-import type { CommonOptions, ExecuteOptions, Policy, PolicyMetrics } from './contract.js';
+import type { CommonOptions, ExecuteOptions, Policy, PolicyAnswer, PolicyMetrics } from './contract.js';
 import { Ctx, type Fn, RUN } from './internal/run.js';
 import { PolicyBase, disposedError, factoryHint } from './policy-base.js';
 import { num, optionsObject, typeError } from './validate.js';
@@ -55,11 +55,24 @@ class Entry {
   idleSince = 0;
   newer: Entry | undefined = undefined;
   older: Entry | undefined = undefined;
+  /** The end of each call through this key, made once per key (no closure per call). */
+  readonly ok: (value: unknown) => unknown;
+  readonly err: (error: unknown) => never;
   constructor(
     readonly key: string,
     readonly policy: Policy,
     readonly run: (<T>(fn: Fn<T>, ctx: Ctx) => Promise<T>) | undefined,
-  ) {}
+    done: (e: Entry) => void,
+  ) {
+    this.ok = (value) => {
+      done(this);
+      return value;
+    };
+    this.err = (error) => {
+      done(this);
+      throw error;
+    };
+  }
 }
 
 const POOL = describePolicy({ kind: 'policyPool', events: { overflow: 'warning', evicted: 'information' } });
@@ -75,7 +88,7 @@ const POOL = describePolicy({ kind: 'policyPool', events: { overflow: 'warning',
  * perTenant.size; // 1
  * ```
  */
-export class PolicyPool<P extends Policy = Policy> extends PolicyBase<PolicyPoolEvents> {
+export class PolicyPool<P extends Policy = Policy> extends PolicyBase<PolicyPoolEvents, PolicyAnswer<P>> {
   /** Keys with a live policy at most, while some are idle. */
   readonly maxKeys: number;
   /** Idle time after which a key's policy is disposed. */
@@ -104,7 +117,7 @@ export class PolicyPool<P extends Policy = Policy> extends PolicyBase<PolicyPool
     this.factory = factory;
     this.maxKeys = o['maxKeys'] === undefined ? 1000 : num(K, 'maxKeys', o['maxKeys'], { min: 1, integer: true });
     this.idleMs = o['idleMs'] === undefined ? 600000 : num(K, 'idleMs', o['idleMs'], { min: 0, minExclusive: true, infinity: true });
-    this.timeClock = (o['clock'] as Clock | undefined) ?? systemClock;
+    this.timeClock = this.clock;
     this.listing = o['registry'] as PolicyPool['listing'];
   }
 
@@ -152,18 +165,8 @@ export class PolicyPool<P extends Policy = Policy> extends PolicyBase<PolicyPool
       this.push(e);
     }
     e.active++;
-    const entry = e;
-    const p = this.own ? this.recorded(entry, fn, ctx) : this.through(entry, fn, ctx);
-    return p.then(
-      (value) => {
-        this.done(entry);
-        return value;
-      },
-      (error: unknown) => {
-        this.done(entry);
-        throw error;
-      },
-    );
+    const p = this.own ? this.recorded(e, fn, ctx) : this.through(e, fn, ctx);
+    return p.then(e.ok, e.err) as Promise<T>;
   }
 
   private through<T>(e: Entry, fn: Fn<T>, ctx: Ctx): Promise<T> {
@@ -171,7 +174,7 @@ export class PolicyPool<P extends Policy = Policy> extends PolicyBase<PolicyPool
     if (run !== undefined) return run.call(e.policy, fn, ctx) as Promise<T>;
     const options: ExecuteOptions = ctx.tok === undefined ? { key: e.key } : { key: e.key, signal: ctx.tok.signal };
     try {
-      return e.policy.execute<T>((c) => fn(new Ctx(ctx.tok, c.attempt, e.key)), options);
+      return e.policy.execute<T>((c) => fn(new Ctx(ctx.tok, c.attempt, e.key)), options) as Promise<T>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -188,6 +191,8 @@ export class PolicyPool<P extends Policy = Policy> extends PolicyBase<PolicyPool
       throw error;
     }
   }
+
+  private readonly doneFn = (e: Entry): void => this.done(e);
 
   private done(e: Entry): void {
     e.active--;
@@ -207,7 +212,7 @@ export class PolicyPool<P extends Policy = Policy> extends PolicyBase<PolicyPool
     const l = this.listing;
     if (l !== undefined && l.get?.(policy.name) !== policy) l.add(policy);
     const run = (policy as unknown as Record<symbol, unknown>)[RUN];
-    const e = new Entry(key, policy, typeof run === 'function' ? (run as Entry['run']) : undefined);
+    const e = new Entry(key, policy, typeof run === 'function' ? (run as Entry['run']) : undefined, this.doneFn);
     // Make room first, so the new key is never the one evicted.
     if (this.entries.size >= this.maxKeys) this.shrink(this.maxKeys - 1);
     this.entries.set(key, e);

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, checkKnown } from './known-options.js';
 import { RateLimitedError } from './errors.js';
 import { FAILURES, SUCCESSES } from './metrics/rolling-window.js';
 import { type Ctx, type Fn, RUN, invoke } from './internal/run.js';
@@ -170,6 +171,7 @@ export class RateLimiterPolicy extends PolicyBase<RateLimiterEvents> {
   constructor(options: RateLimiterOptions) {
     const o = optionsObject('rateLimiter', options);
     const algorithm = oneOf('rateLimiter', 'algorithm', o['algorithm'], ['tokenBucket', 'slidingWindow']);
+    checkKnown('rateLimiter', o, [...COMMON_OPTIONS, 'algorithm', 'maxWaitMs', ...(algorithm === 'tokenBucket' ? ['capacity', 'refillPerSecond'] : ['limit', 'windowMs'])]);
     let make: (now: number) => Permits;
     if (algorithm === 'tokenBucket') {
       const capacity = num('rateLimiter', 'capacity', o['capacity'], { min: 1, integer: true });

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type Clock, isClock, systemClock } from './clock.js';
+import { checkKnown } from './known-options.js';
+import { type Clock, defaultClock, isClock } from './clock.js';
 import { num, optionsObject, typeError } from './validate.js';
 
 /**
@@ -81,6 +82,7 @@ export class RetryBudget {
   constructor(options?: RetryBudgetOptions) {
     const p = 'retryBudget';
     const o = optionsObject(p, options);
+    checkKnown(p, o, ['ratio', 'minPerSecond', 'windowMs', 'clock']);
     this.ratio = o['ratio'] === undefined ? 0.2 : num(p, 'ratio', o['ratio'], { min: 0, max: 1 });
     this.minPerSecond = o['minPerSecond'] === undefined ? 10 : num(p, 'minPerSecond', o['minPerSecond'], { min: 0 });
     this.windowMs =
@@ -89,7 +91,7 @@ export class RetryBudget {
     if (clock !== undefined && !isClock(clock)) {
       typeError(p, 'clock', 'a Clock (an object with now, setTimeout and clearTimeout)', clock);
     }
-    this.clock = clock ?? systemClock;
+    this.clock = clock ?? defaultClock();
     this.bucketMs = this.windowMs / BUCKETS;
     this.reserve = (this.minPerSecond * this.windowMs) / 1000;
   }

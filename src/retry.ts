@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, HANDLE_OPTIONS, checkKnown } from './known-options.js';
 import { type Backoff, type BackoffIterator, backoff as schedules, isBackoff } from './backoff.js';
 import { type Classifier, classifier, handlesError, handlesResult, type HandleOptions } from './handle.js';
 import { Ctx, type Fn, RUN, invoke } from './internal/run.js';
@@ -52,6 +53,14 @@ export interface RetryOptions extends HandleOptions, CommonOptions {
   readonly maxElapsedMs?: number;
   /** A {@link RetryBudget} shared with other policies; a refused retry ends the retrying. */
   readonly budget?: RetryBudget;
+  /**
+   * The longest `retryAfterMs` hint (an open breaker's, a rate limiter's, an HTTP 429's) the
+   * policy will wait for, in ms: a longer hint ends the retrying at once with that error
+   * (`giveUp`), so a retry never sits out a 30-second open breaker or an hour-long
+   * `Retry-After` unless asked to. `>= 0`, or `Infinity`.
+   * @defaultValue `5000`
+   */
+  readonly maxRetryAfterMs?: number;
 }
 
 /**
@@ -99,6 +108,8 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
   readonly maxElapsedMs: number | undefined;
   /** The shared retry budget, if any. */
   readonly budget: RetryBudget | undefined;
+  /** The longest `retryAfterMs` hint waited for; a longer one ends the retrying. */
+  readonly maxRetryAfterMs: number;
   private readonly classify: Classifier;
   /** Pending backoff sleeps, ended by `dispose()`. Allocated on the first retry. */
   private sleeps: Sleeps | undefined = undefined;
@@ -107,6 +118,7 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
   constructor(options?: RetryOptions) {
     const p = 'retry';
     const o = optionsObject(p, options);
+    checkKnown(p, o, [...COMMON_OPTIONS, ...HANDLE_OPTIONS, 'maxAttempts', 'backoff', 'maxElapsedMs', 'budget', 'maxRetryAfterMs']);
     const classify = classifier(p, o);
     const maxAttempts =
       o['maxAttempts'] === undefined ? 3 : num(p, 'maxAttempts', o['maxAttempts'], { min: 1, integer: true, infinity: true });
@@ -114,12 +126,15 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     if (b !== undefined && !isBackoff(b)) typeError(p, 'backoff', 'a Backoff (from backoff.*)', b);
     const max = o['maxElapsedMs'] === undefined ? Infinity : num(p, 'maxElapsedMs', o['maxElapsedMs'], { min: 0, infinity: true });
     const budget = optBudget(p, o['budget']);
+    const maxRetryAfterMs =
+      o['maxRetryAfterMs'] === undefined ? 5000 : num(p, 'maxRetryAfterMs', o['maxRetryAfterMs'], { min: 0, infinity: true });
     super(RETRY, o);
     this.classify = classify;
     this.maxAttempts = maxAttempts;
     this.backoff = b ?? DEFAULT_BACKOFF;
     this.maxElapsedMs = max === Infinity ? undefined : max;
     this.budget = budget;
+    this.maxRetryAfterMs = maxRetryAfterMs;
   }
 
   /** @internal */
@@ -248,6 +263,9 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     if (key === 'error') {
       // A hint from the failure itself (an open breaker, a rate limit, an HTTP 429) is a floor.
       const hint = retryAfter(outcome);
+      // A hint past what the caller will wait for ends the retrying now (a fallback outside
+      // answers at once instead of after the breaker's whole open duration).
+      if (hint > this.maxRetryAfterMs) return undefined;
       if (hint > delay) delay = hint;
     }
     // An infinite hint (an isolated breaker) or one past the timer limit means "not soon".

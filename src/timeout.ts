@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, checkKnown } from './known-options.js';
 import { TimeoutError } from './errors.js';
 import { Ctx, type Fn, invoke, RUN } from './internal/run.js';
 import type { CommonOptions } from './contract.js';
@@ -131,6 +132,7 @@ export class TimeoutPolicy extends PolicyBase<TimeoutEvents> {
   /** @internal Use {@link timeout}. */
   constructor(options: number | TimeoutOptions) {
     const o = typeof options === 'number' ? { durationMs: options } : optionsObject('timeout', options);
+    checkKnown('timeout', o, [...COMMON_OPTIONS, 'durationMs', 'strategy']);
     const durationMs = num('timeout', 'durationMs', o['durationMs'], { min: 0 });
     const strategy = oneOf('timeout', 'strategy', o['strategy'], ['aggressive', 'cooperative'], 'aggressive');
     super(TIMEOUT, o);

@@ -5,7 +5,7 @@
  * `TypeError` for a value of the wrong type, `RangeError` for a value of the right type that is
  * out of range. Every message names the policy, the option and the value given.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 

@@ -16,7 +16,7 @@ function tracer(label: string, log: string[]): Policy {
     async execute<T>(fn: (ctx: AttemptContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T> {
       log.push(`${label} in`);
       try {
-        return await p.execute(fn, options);
+        return (await p.execute(fn, options)) as T; // handle: () => false: never the fallback
       } finally {
         log.push(`${label} out`);
       }

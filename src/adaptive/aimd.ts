@@ -2,7 +2,7 @@
  * AIMD (additive increase, multiplicative decrease), after Netflix concurrency-limits'
  * `AIMDLimit`: loss-based, like TCP Reno.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 import { clamp, type LimitAlgorithm, type LimitBounds, type WindowSample } from './window.js';

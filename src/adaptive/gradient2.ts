@@ -2,7 +2,7 @@
  * Gradient2, after Netflix concurrency-limits' `Gradient2Limit`: latency-based, comparing the
  * current RTT with a slowly moving long-term average.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 import { clamp, type LimitAlgorithm, type LimitBounds, type WindowSample } from './window.js';

@@ -2,7 +2,7 @@
  * Vegas, after Netflix concurrency-limits' `VegasLimit` (itself after TCP Vegas): estimates the
  * queue at the dependency from how far the RTT is above the no-load RTT.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 import { clamp, type LimitAlgorithm, type LimitBounds, type WindowSample } from './window.js';

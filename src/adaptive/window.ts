@@ -4,7 +4,7 @@
  * so a burst of completions cannot move the limit many steps before the effect of the first step
  * is measurable.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 

@@ -7,7 +7,7 @@
  * reads `st` and `gen` directly. The call path (classification, metrics, events) stays in
  * index.ts.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 import type { BackoffIterator } from '../backoff.js';
@@ -76,7 +76,7 @@ export const REFUSED = -1;
 /** How many openings a restore replays through a `Backoff` at most (a huge count is nonsense). */
 const MAX_REPLAY = 10_000;
 
-/** Told of every transition: `from` and `to` are state numbers, `at` the clock's time (`NaN`: read it). */
+/** Told of every transition: `from` and `to` are state numbers, `at` the clock's time (`NaN`: read it). Not exported from the package. */
 export type TransitionListener = (from: number, to: number, at: number) => void;
 
 /**

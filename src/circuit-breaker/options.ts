@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { COMMON_OPTIONS, HANDLE_OPTIONS, checkKnown } from '../known-options.js';
 import { type Backoff, isBackoff } from '../backoff.js';
 import { type Classifier, classifier, type HandleOptions } from '../handle.js';
 import type { CommonOptions } from '../contract.js';
@@ -75,7 +76,7 @@ export interface CircuitBreakerOptions extends HandleOptions, CommonOptions {
   readonly store?: 'memory' | CircuitStore;
 }
 
-/** Validated options. @internal */
+/** Validated options. Not exported from the package. */
 export interface Resolved {
   readonly classify: Classifier;
   readonly window: HealthWindow;
@@ -94,6 +95,7 @@ export interface Resolved {
 }
 
 const P = 'circuitBreaker';
+const BREAKER_OPTIONS = [...COMMON_OPTIONS, ...HANDLE_OPTIONS, 'window', 'failureRateThreshold', 'minimumCalls', 'slowCallDurationMs', 'slowCallRateThreshold', 'openDurationMs', 'halfOpenCalls', 'halfOpenMaxDurationMs', 'initialState', 'store'];
 /** Longest timer the runtimes accept; longer ones fire at once in Node. */
 export const MAX_TIMER_MS = 2_147_483_647;
 const RATE = { min: 0, minExclusive: true, max: 1 } as const;
@@ -102,6 +104,7 @@ const DURATION = { min: 0, max: MAX_TIMER_MS } as const;
 function healthWindow(value: unknown, rule: RateRule): HealthWindow {
   if (value === undefined) return new TimeWindow(10_000, 10, rule);
   const w = optionsObject(P, value, 'window');
+  checkKnown(P, w, ['type', 'failures', 'size', 'durationMs', 'buckets'], 'window option');
   const type = oneOf(P, 'window.type', w['type'], ['consecutive', 'count', 'time']);
   if (type === 'consecutive') {
     return new ConsecutiveWindow(num(P, 'window.failures', w['failures'], { min: 1, integer: true }));
@@ -116,6 +119,7 @@ function healthWindow(value: unknown, rule: RateRule): HealthWindow {
 
 /** Validates every option; nothing is kept from a failed validation. @internal */
 export function resolve(o: Readonly<Record<string, unknown>>): Resolved {
+  checkKnown(P, o, BREAKER_OPTIONS);
   const classify = classifier(P, o);
   const failureRate = optNum(P, 'failureRateThreshold', o['failureRateThreshold'], 0.5, RATE);
   const minimumCalls = optNum(P, 'minimumCalls', o['minimumCalls'], 20, { min: 1, integer: true });

@@ -115,7 +115,7 @@ export interface CircuitBreakerInitialState {
   readonly window?: WindowSnapshot;
 }
 
-/** A validated `initialState`, every field resolved. @internal */
+/** A validated `initialState`, every field resolved. Not exported from the package. */
 export interface RestoredState {
   readonly state: CircuitState;
   readonly openings: number;

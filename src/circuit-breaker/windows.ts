@@ -37,7 +37,7 @@ export interface RateRule {
   readonly slowRate: number;
 }
 
-/** What the policy needs from a window. @internal */
+/** What the policy needs from a window. Not exported from the package. */
 export interface HealthWindow {
   readonly type: WindowOption['type'];
   /** True when recording needs the clock's time (the time window). */

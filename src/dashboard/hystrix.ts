@@ -5,7 +5,7 @@
  * Hystrix itself sends for an unset property), never made up. Numbers are integers, as Hystrix
  * sends them (Turbine sums them as longs).
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 import type { Policy, PolicyMetrics } from '../contract.js';

@@ -2,7 +2,7 @@
  * What the dashboard shows, read from a registry through the public contract only: the
  * snapshot the page and `/snapshot` get, and how policies group into pipelines.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 import type { Policy, PolicyMetrics } from '../contract.js';

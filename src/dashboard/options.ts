@@ -1,7 +1,7 @@
 /**
  * Options of `dashboard` and `serveDashboard`: validated once, then kept as a frozen copy.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 import { type Clock, isClock, systemClock } from '../clock.js';

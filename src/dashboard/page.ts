@@ -4,7 +4,7 @@
  * Content-Security-Policy allows only `'self'`). Every name and every event field reaches the
  * DOM through `textContent` or an attribute, never as HTML.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 

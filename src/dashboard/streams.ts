@@ -3,7 +3,7 @@
  * stream computes and serialises one message per tick and writes the same string to every
  * connection; a stream with no connection holds no timer and no registry listener.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 import type { ServerResponse } from 'node:http';

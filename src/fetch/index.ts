@@ -298,7 +298,8 @@ export function resilientFetch(options?: ResilientFetchOptions): ResilientFetch 
     };
     const signal = init?.signal ?? undefined;
     const key = originOf(url);
-    const run = policy.execute(attempt, signal === undefined ? { key } : { signal, key });
+    // A user's policy may answer for the fetch (a fallback): it must answer with a Response.
+    const run = policy.execute(attempt, signal === undefined ? { key } : { signal, key }) as Promise<Response>;
     return run.then(
       (res) => {
         cancelFailed(state, res);

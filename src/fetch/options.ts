@@ -2,7 +2,7 @@
  * Unknown options of `resilientFetch`: the house check, plus hints for the names users bring
  * along from other HTTP clients (ky, got, axios-retry).
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 import { checkKnown } from '../known-options.js';

@@ -129,13 +129,11 @@ export function standardPipeline(
   const r = retry({
     maxAttempts,
     backoff: b ?? backoff.exponential({ initialMs: 300, maxMs: 10000 }),
-    // What the server or the network did; a hint longer than maxRetryAfterMs ends the retrying
-    // with that failure at once.
-    handle: (error) => retryable(error) && !(hintOf(error) > maxRetryAfterMs),
+    // What the server or the network did, never local rejections.
+    handle: retryable,
     ...(budget === undefined ? {} : { budget }),
-    // The retry's own cap on hints, where the retry has the option (it gives up with `giveUp`);
-    // the `handle` above enforces the same cap either way.
-    ...({ maxRetryAfterMs } as object),
+    // A hint longer than this ends the retrying at once with that failure (`giveUp`).
+    maxRetryAfterMs,
     name: `${name}:retry`,
     ...withClock,
   });
@@ -147,7 +145,8 @@ export function standardPipeline(
   });
   const attempt = attemptTimeoutMs === Infinity ? undefined : timeout({ durationMs: attemptTimeoutMs, name: `${name}:attempt`, ...withClock });
   const limit = bulkhead({ maxConcurrent, name: `${name}:bulkhead`, ...withClock });
-  const members: Policy[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- members that answer only what fetch answers
+  const members: Array<Policy<any, never>> = [];
   if (total !== undefined) members.push(total);
   members.push(r, breakers);
   if (attempt !== undefined) members.push(attempt);
@@ -162,10 +161,4 @@ export function standardPipeline(
       for (const m of members) m.dispose();
     },
   };
-}
-
-/** A failure's `retryAfterMs` (an HTTP 429's or 503's `Retry-After`), else 0. */
-function hintOf(error: unknown): number {
-  const ms = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-  return typeof ms === 'number' ? ms : 0;
 }

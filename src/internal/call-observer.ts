@@ -7,7 +7,7 @@
  */
 import type { Policy } from '../contract.js';
 
-/** What a call came to, by name: ran and succeeded, ran and failed, or was refused. @internal */
+/** What a call came to, by name: ran and succeeded, ran and failed, or was refused. Not exported from the package. */
 export type CallOutcome = 'success' | 'failure' | 'rejected';
 
 /**
@@ -17,7 +17,7 @@ export type CallOutcome = 'success' | 'failure' | 'rejected';
  * histograms); otherwise the slot is `undefined` and recording pays one property read. Not called
  * when the policy's metrics are off.
  *
- * @internal
+ * Not exported from the package.
  */
 export type CallObserver = (policy: Policy, outcome: CallOutcome, durationMs: number) => void;
 

@@ -13,7 +13,7 @@
  * calls in one turn arms one timer instead of one each. The timer is re-armed for the new head
  * when it fires.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 import { type Clock, atEndOfTurn, turnTimeOf } from '../clock.js';

@@ -9,22 +9,24 @@
  */
 import type { Policy } from '../contract.js';
 
-/** How much an event matters to an operator (as Polly grades its own). */
+/** How much an event matters to an operator (as Polly grades its own). Not exported from the package. */
 export type Severity = 'error' | 'warning' | 'information';
 
-/** An event's severity: fixed, or read off its payload (a breaker's `stateChange` by its `to`). */
+/** An event's severity: fixed, or read off its payload (a breaker's `stateChange` by its `to`). Not exported from the package. */
 export type SeverityOf = Severity | ((payload: { readonly [field: string]: unknown }) => Severity);
 
-/** The point-in-time readings both exporters show as gauges. */
+/** The point-in-time readings both exporters show as gauges. Not exported from the package. */
 export type GaugeName = 'state' | 'executing' | 'queued' | 'limit' | 'permits';
 
 /**
  * How to read one gauge off a policy of this kind: a number, or for `state` a string, or
  * `undefined` when it has no reading now.
+ *
+ * Not exported from the package.
  */
 export type GaugeReader = (policy: never) => number | string | undefined;
 
-/** What the registry, its bus and the exporters know about a kind of policy. */
+/** Not exported from the package. */
 export interface PolicyDescriptor {
   /** The policy's kind: an open string (`'circuitBreaker'`, `'retry'`, or a new one). */
   readonly kind: string;

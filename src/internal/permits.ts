@@ -16,7 +16,7 @@ import type { PolicyDescriptor } from './descriptor.js';
 import { type Ctx, type Fn, RUN } from './run.js';
 import { Waiter, WaitingRoom } from './waiting-room.js';
 
-/** The event a permit policy emits when it refuses a call. */
+/** The event a permit policy emits when it refuses a call. Not exported from the package. */
 export interface PermitEvents {
   rejected: { readonly executing: number; readonly queued: number };
 }

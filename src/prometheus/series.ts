@@ -3,7 +3,7 @@
  * latency bucket counts, event counts and state transitions. Recording is a few array stores,
  * so an exporter adds little to a call; prom-client only sees the totals at scrape time.
  *
- * @internal
+ * Internal: not exported from the package.
  * @module
  */
 import type { CallOutcome } from '../internal/call-observer.js';

@@ -4,7 +4,8 @@
  * @module
  */
 import type { EventEmitter } from 'eventemitter3';
-import { type Clock, isClock, systemClock } from '../clock.js';
+import { type Clock, defaultClock, isClock } from '../clock.js';
+import { checkKnown } from '../known-options.js';
 import type { Policy, PolicyMetrics, RegistryLike } from '../contract.js';
 import { optionsObject, show, typeError } from '../validate.js';
 import { Bus, type Listing, RegistryEmitter, link, resync, unlink } from './bus.js';
@@ -27,7 +28,7 @@ export { TAP, type RegistryTap } from './taps.js';
 export interface RegistryOptions {
   /**
    * Time source for the `at` of re-emitted events that carry none of their own.
-   * @defaultValue {@link systemClock}
+   * @defaultValue `systemClock` (or the clock `ManualClock.install()` set)
    */
   readonly clock?: Clock;
 }
@@ -272,9 +273,10 @@ export function isRegistry(value: unknown): value is Registry {
  */
 export function createRegistry(options?: RegistryOptions): Registry {
   const o = optionsObject('registry', options);
+  checkKnown('createRegistry', o, ['clock']);
   const clock = o['clock'];
   if (clock !== undefined && !isClock(clock)) {
     typeError('registry', 'clock', 'a Clock (an object with now, setTimeout and clearTimeout)', clock);
   }
-  return new RegistryImpl(clock ?? systemClock);
+  return new RegistryImpl(clock ?? defaultClock());
 }

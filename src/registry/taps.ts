@@ -13,7 +13,7 @@ import { type CallObserver, OBSERVER } from '../internal/call-observer.js';
  * Per-call and lifecycle data for exporters (Prometheus, OpenTelemetry), which need more than
  * the bus: every call's outcome and duration, and when a policy leaves the registry.
  *
- * @internal
+ * Not exported from the package.
  */
 export interface RegistryTap {
   /** Every recorded outcome of every listed policy (see {@link CallObserver}). */
@@ -22,7 +22,7 @@ export interface RegistryTap {
   readonly removed?: (policy: Policy) => void;
 }
 
-/** The slot of {@link Registry}'s exporter hook. @internal */
+/** The slot of {@link Registry}'s exporter hook. Not exported from the package. */
 export const TAP: unique symbol = Symbol.for('breakwater.registry.tap') as never;
 
 // Observers per policy, shared by every registry: a policy listed in two observed registries

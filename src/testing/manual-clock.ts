@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Clock } from '../clock.js';
+import { type Clock, defaultClock, setDefaultClock, systemClock } from '../clock.js';
 
 interface Timer {
   readonly id: number;
@@ -56,6 +56,57 @@ export class ManualClock implements Clock {
   private seq = 0;
   private readonly heap: Timer[] = [];
   private readonly live = new Set<number>();
+
+  /** The default clock this one replaced, while installed. */
+  private replaced: Clock | undefined = undefined;
+  private installed = false;
+
+  /**
+   * Creates a ManualClock and makes it the default clock of every policy (and retry budget and
+   * registry) created until its {@link ManualClock.uninstall}: tests of code that builds its own
+   * pipelines need no clock threading. A policy given its own `clock` option keeps it.
+   *
+   * Gotcha: policies created before `install()` keep the clock they got (the system clock).
+   *
+   * @example
+   * ```ts
+   * import { ManualClock } from 'breakwater/testing';
+   * import { retry } from 'breakwater';
+   *
+   * const clock = ManualClock.install();
+   * try {
+   *   const policy = retry(); // uses `clock`
+   *   const call = policy.execute(() => work());
+   *   await clock.advance(1000); // advance while the call waits in its backoff sleep
+   *   await call;
+   * } finally {
+   *   clock.uninstall();
+   * }
+   * ```
+   */
+  static install(start = 0): ManualClock {
+    const clock = new ManualClock(start);
+    const current = defaultClock();
+    clock.replaced = current === systemClock ? undefined : current;
+    clock.installed = true;
+    setDefaultClock(clock);
+    return clock;
+  }
+
+  /**
+   * Stops being the default clock; the one it replaced (the system clock, or an outer
+   * installed ManualClock) is the default again. Policies created meanwhile keep this clock.
+   * Idempotent. Throws when another clock installed after this one is still installed.
+   */
+  uninstall(): void {
+    if (!this.installed) return;
+    if (defaultClock() !== this) {
+      throw new Error('ManualClock: uninstall the clock installed after this one first');
+    }
+    this.installed = false;
+    setDefaultClock(this.replaced);
+    this.replaced = undefined;
+  }
 
   /** @param start - the initial time in milliseconds. @defaultValue 0 */
   constructor(start = 0) {

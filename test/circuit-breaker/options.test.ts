@@ -115,8 +115,10 @@ describe('circuitBreaker options', () => {
     expect(() => circuitBreaker({})).not.toThrow();
   });
 
-  it('ignores unknown options, as every policy does', () => {
-    expect(() => circuitBreaker({ halfOpenAfter: 5 } as never)).not.toThrow();
+  it('refuses unknown options, naming ours (cockatiel users bring halfOpenAfter)', () => {
+    expect(() => circuitBreaker({ halfOpenAfter: 5 } as never)).toThrow(
+      new TypeError('circuitBreaker: unknown option "halfOpenAfter" (did you mean "openDurationMs"?)'),
+    );
   });
 
   it('openDurationMs: 0 half-opens on the next timer tick', async () => {

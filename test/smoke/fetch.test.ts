@@ -1,4 +1,4 @@
-// breakwater/fetch against a real node:http server on 127.0.0.1 with scripted faults per path.
+// breakwater/fetch against a real node:http server on 127.0.0.1 with scripted faults per path (smoke tier).
 // Real time, small delays (the standard pipeline's numbers are injected through `standard`); a
 // counting clock proves that no timer is left once each test's clients are disposed.
 import { describe, it, expect, beforeAll, afterAll, afterEach, beforeEach, vi } from 'vitest';
@@ -14,7 +14,7 @@ import { createRegistry } from '../../src/registry/index.js';
 import { isBreakwaterError } from '../../src/errors.js';
 import { type Clock, systemClock } from '../../src/clock.js';
 import { ManualClock } from '../../src/testing/index.js';
-import { startServer, type ScriptedServer } from './server.js';
+import { startServer, type ScriptedServer } from './fetch-server.js';
 
 /** systemClock, counting the timers that are armed and not yet fired or cleared. */
 function countingClock(): Clock & { readonly live: number } {

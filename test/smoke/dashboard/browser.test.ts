@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { circuitBreaker, createRegistry, pipeline, retry, timeout, bulkhead, fallback } from '../../src/index.js';
-import { serveDashboard, type DashboardServer } from '../../src/dashboard/index.js';
-import { startFleet } from '../dashboard/fleet.js';
+import { circuitBreaker, createRegistry, pipeline, retry, timeout, bulkhead, fallback } from '../../../src/index.js';
+import { serveDashboard, type DashboardServer } from '../../../src/dashboard/index.js';
+import { startFleet } from './fleet.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const FLAGS = [
   '--headless',

@@ -4,9 +4,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { bulkhead, circuitBreaker, createRegistry, pipeline, type Registry } from '../../src/index.js';
-import { ManualClock } from '../../src/testing/index.js';
-import { dashboard, serveDashboard, type DashboardServer, type DashboardSnapshot } from '../../src/dashboard/index.js';
+import { bulkhead, circuitBreaker, createRegistry, pipeline, type Registry } from '../../../src/index.js';
+import { ManualClock } from '../../../src/testing/index.js';
+import { dashboard, serveDashboard, type DashboardServer, type DashboardSnapshot } from '../../../src/dashboard/index.js';
 import { get, open, until, type Stream } from './helpers.js';
 
 const cleanups: Array<() => unknown> = [];

@@ -15,7 +15,7 @@ import {
   timeout,
   type Policy,
   type Registry,
-} from '../../src/index.js';
+} from '../../../src/index.js';
 
 export interface Fleet {
   registry: Registry;
