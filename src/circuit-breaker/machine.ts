@@ -85,6 +85,7 @@ export type TransitionListener = (from: number, to: number, at: number) => void;
  * Not exported from the package (the breaker is built by `circuitBreaker()`).
  */
 export class BreakerMachine {
+  /** @internal */
   readonly health: HealthWindow;
   /** The state (a number: {@link CLOSED} …); read directly on the closed fast path. */
   st = CLOSED;
@@ -117,6 +118,7 @@ export class BreakerMachine {
     if (this.st === HALF_OPEN && this.trials > 0 && !this.disposed) this.toOpen();
   };
 
+  /** @internal */
   constructor(
     private readonly o: Resolved,
     private readonly clock: Clock,

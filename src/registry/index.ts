@@ -13,6 +13,7 @@ import { type RegistryTap, TAP, observe, unobserve } from './taps.js';
 
 export type { BusEvent, BusFields, RegistryEvents } from './bus.js';
 export { RegistryEmitter } from './bus.js';
+/** @internal */
 export { TAP, type RegistryTap, exporterErrors } from './taps.js';
 
 /**
