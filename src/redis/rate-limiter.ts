@@ -171,7 +171,9 @@ export class RedisRateLimiterPolicy extends PolicyBase<RedisRateLimiterEvents> {
     this.args = args;
     this.timeoutMs = timeoutMs;
     this.makeLocal = () => makeLocal(this.clock);
-    this.waiting = new WaitingRoom<Queued>(this.clock);
+    // The wait for a permit is what a waiting caller waits for: its timer keeps the process alive
+    // (as the in-process rateLimiter's does), even where the client's socket is unref'd.
+    this.waiting = new WaitingRoom<Queued>(this.clock, true);
   }
 
   /** Calls waiting for a permit in this process. */
