@@ -1,43 +1,23 @@
 // breakwater/redis's circuit store against a real redis-server (smoke tier: real time, small delays).
-import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { circuitBreaker, type CircuitBreakerPolicy, type CircuitState } from '../../../src/index.js';
 import { redisCircuitStore, type RedisCircuitStore } from '../../../src/redis/index.js';
-import { type RedisServer, startRedis, sleep, within } from './server.js';
-import { type Client, type ClientKind, connect, kinds } from './clients.js';
-import { expectNoLeaks, resourcesNow } from './leaks.js';
+import { startRedis, sleep, within } from './server.js';
+import { type Client, type ClientKind, kinds } from './clients.js';
+import { useRedis } from './harness.js';
 
 const SYNC = 20;
 const FLUSH = 10;
 const TIMEOUT = 50;
 const MARGIN = 400;
 
-let server: RedisServer;
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  await server.stop();
-});
-
-const cleanups: (() => Promise<void> | void)[] = [];
-let before = resourcesNow();
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-  await server.command('FLUSHALL');
-  await expectNoLeaks(server, before);
-  before = resourcesNow();
-});
-
-async function client(kind: ClientKind): Promise<Client> {
-  const c = await connect(kind, server.port);
-  cleanups.push(() => c.close());
-  return c;
-}
+const redis = useRedis();
+const client = (kind: ClientKind): Promise<Client> => redis.client(kind);
 
 // A loaded CI machine can take longer than 50 ms to answer: only the outage tests use the tight default.
 function store(c: Client, extra: Record<string, unknown> = {}): RedisCircuitStore {
   const s = redisCircuitStore({ client: c.client, syncMs: SYNC, flushMs: FLUSH, commandTimeoutMs: 500, ...extra });
-  cleanups.push(() => s.dispose());
+  redis.cleanup(() => s.dispose());
   return s;
 }
 
@@ -51,7 +31,7 @@ function breaker(s: RedisCircuitStore, name: string, extra: Record<string, unkno
     openDurationMs: 300,
     ...extra,
   });
-  cleanups.push(() => b.dispose());
+  redis.cleanup(() => b.dispose());
   return b;
 }
 
@@ -119,11 +99,11 @@ describe.each(kinds)('redisCircuitStore with %s', (kind) => {
     await sleep(SYNC);
     await a.execute(ok);
     await sleep(FLUSH * 3);
-    await server.command('SCRIPT', 'FLUSH');
+    await redis.server.command('SCRIPT', 'FLUSH');
     for (let i = 0; i < 4; i++) await a.execute(fail).catch(() => undefined);
     await within(FLUSH + SYNC + MARGIN, () => a.state === 'open');
     expect(errors).toEqual([]);
-    expect(await server.command('HGET', 'breakwater:{flushed}:state', 'st')).toContain('open');
+    expect(await redis.server.command('HGET', 'breakwater:{flushed}:state', 'st')).toContain('open');
   });
 
   it('Redis killed mid-traffic: every call settles without waiting on Redis, one storeError, storeRecovered, sharing resumes', async () => {
@@ -147,9 +127,9 @@ describe.each(kinds)('redisCircuitStore with %s', (kind) => {
     };
     const running = traffic(600);
     await sleep(100);
-    await server.kill();
+    await redis.server.kill();
     await sleep(200);
-    await server.restart();
+    await redis.server.restart();
     await running;
     expect(settled).toBeGreaterThan(50);
     expect(slowest).toBeLessThan(TIMEOUT);
@@ -166,7 +146,7 @@ describe.each(kinds)('redisCircuitStore with %s', (kind) => {
     a.events.on('storeError', () => events.push('storeError'));
     a.events.on('storeRecovered', () => events.push('storeRecovered'));
     await sleep(SYNC);
-    server.pause();
+    redis.server.pause();
     let slowest = 0;
     try {
       const end = Date.now() + 1000;
@@ -177,7 +157,7 @@ describe.each(kinds)('redisCircuitStore with %s', (kind) => {
         await sleep(5);
       }
     } finally {
-      server.resume();
+      redis.server.resume();
     }
     expect(slowest).toBeLessThan(TIMEOUT);
     await within(1000, () => events.includes('storeRecovered'));
@@ -190,14 +170,14 @@ describe.each(kinds)('redisCircuitStore with %s', (kind) => {
     await sleep(SYNC);
     await a.execute(fail).catch(() => undefined);
     await sleep(FLUSH * 3);
-    server.pause();
+    redis.server.pause();
     try {
       // Three failures while Redis cannot answer: counted locally, kept for the fleet.
       await sleep(TIMEOUT * 2);
       for (let i = 0; i < 3; i++) await a.execute(fail).catch(() => undefined);
       await sleep(TIMEOUT * 2);
     } finally {
-      server.resume();
+      redis.server.resume();
     }
     expect(b.state).toBe('closed');
     // Two more after recovery make six in the fleet's window only if the three were kept.
@@ -232,7 +212,7 @@ describe.each(kinds)('redisCircuitStore with %s', (kind) => {
     const x = breaker(s, 'many-x');
     const y = breaker(s, 'many-y');
     await sleep(SYNC * 2);
-    const subscribers = async (): Promise<number> => ((await server.command('CLIENT', 'LIST')).match(/ sub=[1-9]/g) ?? []).length;
+    const subscribers = async (): Promise<number> => ((await redis.server.command('CLIENT', 'LIST')).match(/ sub=[1-9]/g) ?? []).length;
     expect(await subscribers()).toBe(1);
     x.dispose();
     y.dispose();
@@ -258,15 +238,15 @@ describe('keys', () => {
     let release!: () => void;
     const trial = a.execute(() => new Promise<number>((r) => (release = () => r(1))));
     await sleep(FLUSH * 2);
-    const keys = (await server.command('KEYS', '*')).split('\r\n').filter((l) => l.startsWith('breakwater:'));
+    const keys = (await redis.server.command('KEYS', '*')).split('\r\n').filter((l) => l.startsWith('breakwater:'));
     expect(keys.length).toBeGreaterThanOrEqual(3);
-    for (const key of keys) expect(Number((await server.command('PTTL', key)).slice(1))).toBeGreaterThan(60_000);
+    for (const key of keys) expect(Number((await redis.server.command('PTTL', key)).slice(1))).toBeGreaterThan(60_000);
     release();
     await trial;
-    const cluster = await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', `/tmp/breakwater-cluster-${server.port}.conf`]);
-    cleanups.push(() => cluster.stop());
+    const cluster = await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', `/tmp/breakwater-cluster-${redis.server.port}.conf`]);
+    redis.cleanup(() => cluster.stop());
     // A plain server refuses CLUSTER KEYSLOT; a cluster-enabled one answers.
-    expect(await server.command('CLUSTER', 'KEYSLOT', 'x')).toMatch(/^-ERR/);
+    expect(await redis.server.command('CLUSTER', 'KEYSLOT', 'x')).toMatch(/^-ERR/);
     const slots = new Set<string>();
     for (const key of keys) {
       expect(key).toMatch(/^breakwater:\{keys\}:/);

@@ -1,37 +1,17 @@
 // redisRateLimiter against a real redis-server (smoke tier: real time, small delays).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isBreakwaterError } from '../../../src/index.js';
 import { redisRateLimiter, type RedisRateLimiterPolicy, DENIED_WHEN_DOWN_RETRY_MS } from '../../../src/redis/index.js';
-import { type RedisServer, startRedis, sleep, within } from './server.js';
-import { type Client, type ClientKind, connect, kinds } from './clients.js';
-import { expectNoLeaks, resourcesNow } from './leaks.js';
+import { sleep, within } from './server.js';
+import { type Client, type ClientKind, kinds } from './clients.js';
+import { useRedis } from './harness.js';
 
-let server: RedisServer;
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  await server.stop();
-});
-
-const cleanups: (() => Promise<void> | void)[] = [];
-let before = resourcesNow();
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-  await server.command('FLUSHALL');
-  await expectNoLeaks(server, before);
-  before = resourcesNow();
-});
-
-async function client(kind: ClientKind): Promise<Client> {
-  const c = await connect(kind, server.port);
-  cleanups.push(() => c.close());
-  return c;
-}
+const redis = useRedis();
+const client = (kind: ClientKind): Promise<Client> => redis.client(kind);
 
 function limiter(options: Record<string, unknown>): RedisRateLimiterPolicy {
   const l = redisRateLimiter({ commandTimeoutMs: 500, ...options } as never);
-  cleanups.push(() => l.dispose());
+  redis.cleanup(() => l.dispose());
   return l;
 }
 
@@ -55,7 +35,7 @@ describe.each(kinds)('redisRateLimiter with %s', (kind) => {
     expect(retry).toBeLessThanOrEqual(100);
     await sleep(retry + 20);
     expect(await outcome(b.execute(() => 1))).toBe('ok');
-    const ttl = Number((await server.command('PTTL', 'breakwater:{tb}:tokenBucket')).slice(1));
+    const ttl = Number((await redis.server.command('PTTL', 'breakwater:{tb}:tokenBucket')).slice(1));
     expect(ttl).toBeGreaterThan(60_000);
   });
 
@@ -97,7 +77,7 @@ describe('whenDown', () => {
     local.events.on('storeRecovered', () => events.push('storeRecovered'));
     // Redis takes one token from each first.
     for (const l of [local, allow, deny]) expect(await outcome(l.execute(() => 1))).toBe('ok');
-    server.pause();
+    redis.server.pause();
     try {
       const t0 = performance.now();
       const localResults = [];
@@ -110,7 +90,7 @@ describe('whenDown', () => {
       // No call waited on Redis longer than commandTimeoutMs (one timeout each at most).
       expect(performance.now() - t0).toBeLessThan(4 * 30 + 200);
     } finally {
-      server.resume();
+      redis.server.resume();
     }
     await within(2000, async () => {
       await outcome(local.execute(() => 1));
