@@ -6,11 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENTRIES, type CaseResult } from './portable/cases.mjs';
+import { launchChromium } from './chromium.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const runner = 'test/smoke/portable/run.mjs';
@@ -102,23 +102,11 @@ suite('Bun 1', async () => runResults(npmBinary('bun', 'Bun'), [runner]));
 
 // --- Chromium -------------------------------------------------------------------------------
 
-const CHROMIUM = process.env['BREAKWATER_CHROMIUM'] ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html', '.map': 'application/json' };
 /** What the page may load: the built package, its two dependencies, the suite. */
 const SERVED = ['dist/esm/', 'node_modules/eventemitter3/', 'node_modules/tslib/', 'test/smoke/portable/'];
 
 let server: Server | undefined;
-let profile: string | undefined;
 
 function importMap(): string {
   const imports: Record<string, string> = {
@@ -154,13 +142,9 @@ async function serve(): Promise<string> {
 suite(
   'headless Chromium',
   async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is missing (${CHROMIUM}): on Debian or Ubuntu \`sudo apt-get install chromium\` (scripts/system-deps.sh does it as root), or set BREAKWATER_CHROMIUM to a Chromium binary`);
-    }
-    const { chromium } = await import('playwright-core');
     const url = await serve();
-    profile = mkdtempSync(join(tmpdir(), 'breakwater-chromium-'));
-    const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS });
+    const browser = await launchChromium();
+    const { context } = browser;
     try {
       const page = context.pages()[0] ?? (await context.newPage());
       const errors: string[] = [];
@@ -171,11 +155,10 @@ suite(
       if (errors.length > 0) throw new Error(`errors on the page: ${errors.join('; ')}`);
       return results;
     } finally {
-      await context.close();
+      await browser.close();
     }
   },
   async () => {
     if (server !== undefined) await new Promise<void>((resolve) => (server as Server).close(() => resolve()));
-    if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
   },
 );

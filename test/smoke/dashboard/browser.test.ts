@@ -3,47 +3,26 @@
 // violation, and a screenshot after demo-like traffic (test-output/dashboard.png; with
 // UPDATE_SCREENSHOT=1 it also replaces docs/dashboard.png).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { type Chromium, launchChromium } from '../chromium.js';
 import { circuitBreaker, createRegistry, pipeline, retry, timeout, bulkhead, fallback } from '../../../src/index.js';
 import { serveDashboard, type DashboardServer } from '../../../src/dashboard/index.js';
 import { startFleet } from './fleet.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
+let browser: Chromium | undefined;
 let context: BrowserContext;
-let profile: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` (or \`npm run deps:system\`), or set CHROMIUM_PATH`);
-  }
-  profile = mkdtempSync(join(tmpdir(), 'breakwater-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS,
-    viewport: { width: 1280, height: 800 },
-  });
+  browser = await launchChromium({ viewport: { width: 1280, height: 800 } });
+  context = browser.context;
 }, 60_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
 });
 
 /** A page that fails the test on any script error or CSP violation. */
