@@ -5,7 +5,8 @@
  * - consecutive: a run length of handled failures;
  * - count: a ring of the last `size` outcomes with running totals;
  * - time: buckets by the clock with running totals, rotated lazily by elapsed time (never per
- *   call), so failures older than `durationMs` are forgotten, also after hours of idle time.
+ *   call), so failures older than `durationMs` are forgotten, also after hours of idle time; in
+ *   memory it keeps time by a timer at each bucket edge instead of reading the clock per call.
  *
  * Internal: not exported from the package.
  * @module

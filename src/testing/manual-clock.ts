@@ -37,7 +37,8 @@ function before(a: Timer, b: Timer): boolean {
 
 /**
  * A deterministic {@link Clock} for tests: time starts at 0 and moves only with
- * {@link ManualClock.advance}. Timers fire in due-time order (ties in creation order), and the
+ * {@link ManualClock.advance}. Timers fire in due-time order (ties in creation order; a circuit
+ * breaker's time-window timer, which marks a bucket's end, before the others), and the
  * promise work each one starts settles before the next fires, so tests of code that mixes
  * timers and promises read like a timeline.
  *
