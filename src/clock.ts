@@ -29,6 +29,13 @@ interface MaybeUnref {
   unref?: () => unknown;
 }
 
+function setUnrefTimeout(fn: () => void, ms: number): unknown {
+  const handle = globalThis.setTimeout(fn, ms) as unknown as MaybeUnref;
+  // An unref'd timer is also cheaper to arm and clear in Node (no handle ref-count change).
+  if (typeof handle === 'object' && handle !== null && typeof handle.unref === 'function') handle.unref();
+  return handle;
+}
+
 const perf: { now(): number } | undefined = (globalThis as { performance?: { now(): number } }).performance;
 const now: () => number =
   perf !== undefined && typeof perf.now === 'function' ? perf.now.bind(perf) : Date.now.bind(Date);
@@ -39,6 +46,20 @@ const now: () => number =
  * nothing. A wrapper around `systemClock` and any clock a user writes are read exactly.
  */
 const TURN_TIME = Symbol('breakwater.turnTime');
+
+/**
+ * A clock whose timers keep time can offer an *edge timer*: a timer that fires when the clock
+ * reaches its time, before any other work of that time sees the clock there. A window that
+ * rotates by such a timer at each bucket edge knows, without reading the clock, that time is
+ * still inside the current bucket while the timer has not fired (see the breaker's
+ * `TimeWindow`). Keyed by a module-private symbol, so the public types show nothing.
+ *
+ * @internal
+ */
+export const EDGE_TIMER: unique symbol = Symbol('breakwater.edgeTimer') as never;
+
+/** An edge timer: calls `fn` once after `ms` milliseconds; cleared by the clock's `clearTimeout`. @internal */
+export type EdgeTimer = (fn: () => void, ms: number) => unknown;
 
 /**
  * The real clock: `performance.now()` for time, the global `setTimeout` for timers. Its timers
@@ -53,12 +74,10 @@ const TURN_TIME = Symbol('breakwater.turnTime');
 export const systemClock: Clock = Object.freeze({
   now,
   [TURN_TIME]: turnNow,
-  setTimeout(fn: () => void, ms: number): unknown {
-    const handle = globalThis.setTimeout(fn, ms) as unknown as MaybeUnref;
-    // An unref'd timer is also cheaper to arm and clear in Node (no handle ref-count change).
-    if (typeof handle === 'object' && handle !== null && typeof handle.unref === 'function') handle.unref();
-    return handle;
-  },
+  // The event loop runs a due timer within a turn of its time (a hair early at worst, which
+  // the owner re-checks): a guard, unref'd like every systemClock timer.
+  [EDGE_TIMER]: setUnrefTimeout,
+  setTimeout: setUnrefTimeout,
   clearTimeout(handle: unknown): void {
     globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]);
   },
@@ -205,6 +224,18 @@ export function turnNow(): number {
  */
 export function turnTimeOf(clock: Clock): (() => number) | undefined {
   return (clock as { [TURN_TIME]?: () => number })[TURN_TIME];
+}
+
+/**
+ * The clock's edge timer (see {@link EDGE_TIMER}), bound to it, or `undefined` for a clock whose
+ * timers are not known to keep time (a custom clock, a wrapper around `systemClock`): code that
+ * would rotate by it reads the clock per call instead. `systemClock` and `ManualClock` have one.
+ *
+ * @internal
+ */
+export function edgeTimerOf(clock: Clock): EdgeTimer | undefined {
+  const timer = (clock as { [EDGE_TIMER]?: EdgeTimer })[EDGE_TIMER];
+  return typeof timer === 'function' ? (fn, ms) => timer.call(clock, fn, ms) : undefined;
 }
 
 /**

@@ -15,7 +15,7 @@ import type { Clock } from '../clock.js';
 import { MAX_TIMER_MS, type Resolved } from './options.js';
 import { type CircuitBreakerSnapshot, type CircuitState, type RestoredState, STATES } from './state.js';
 import { type CircuitStoreSession, SharedWindow } from './store.js';
-import type { HealthWindow } from './windows.js';
+import { type HealthWindow, TimeWindow } from './windows.js';
 
 /**
  * Events of the circuit breaker.
@@ -128,6 +128,9 @@ export class BreakerMachine {
     /** A shared store's session (`undefined`: the in-memory default). */
     readonly session?: CircuitStoreSession,
   ) {
+    // An in-memory time window keeps time by the clock's edge timer (no clock read per call);
+    // a shared store's session is given the clock's time with every outcome instead.
+    if (session === undefined && o.window instanceof TimeWindow) o.window.keepTime(clock);
     this.health = session === undefined ? o.window : new SharedWindow(o.window, session);
     this.lastOpenMs = o.openMs;
     if (o.initial !== undefined) this.restore(o.initial);
@@ -218,6 +221,7 @@ export class BreakerMachine {
   dispose(): void {
     this.disposed = true;
     this.clearTimers();
+    this.health.stop();
     this.session?.dispose();
   }
 
@@ -328,6 +332,8 @@ export class BreakerMachine {
     this.st = to;
     this.gen++;
     this.clearTimers();
+    // Only the closed state records into the window: its edge timer has nothing left to do.
+    this.health.stop();
     return from;
   }
 

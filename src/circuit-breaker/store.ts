@@ -146,6 +146,9 @@ export class SharedWindow implements HealthWindow {
     this.local.reset();
     this.session.reset();
   }
+  stop(): void {
+    this.local.stop();
+  }
   toJSON(now: number): WindowSnapshot {
     return this.local.toJSON(now);
   }

@@ -5,11 +5,14 @@
  * - consecutive: a run length of handled failures;
  * - count: a ring of the last `size` outcomes with running totals;
  * - time: buckets by the clock with running totals, rotated lazily by elapsed time (never per
- *   call), so failures older than `durationMs` are forgotten, also after hours of idle time.
+ *   call), so failures older than `durationMs` are forgotten, also after hours of idle time; in
+ *   memory it keeps time by a timer at each bucket edge instead of reading the clock per call.
  *
  * Internal: not exported from the package.
  * @module
  */
+import { type Clock, type EdgeTimer, edgeTimerOf } from '../clock.js';
+import { MAX_TIMER_MS } from '../validate.js';
 import type { WindowSnapshot } from './state.js';
 
 type Saved<K extends WindowSnapshot['type']> = Extract<WindowSnapshot, { type: K }>;
@@ -40,12 +43,17 @@ export interface RateRule {
 /** What the policy needs from a window. Not exported from the package. */
 export interface HealthWindow {
   readonly type: WindowOption['type'];
-  /** True when recording needs the clock's time (the time window). */
+  /**
+   * True when recording needs the clock's time (a time window that does not keep time itself:
+   * see {@link TimeWindow.keepTime}); otherwise `record` may be given `NaN`.
+   */
   readonly needsClock: boolean;
   /** Records one call that ran and counted; returns true when the window says "open". */
   record(failure: boolean, slow: boolean, now: number): boolean;
-  /** Forgets everything. */
+  /** Forgets everything (and clears any timer). */
   reset(): void;
+  /** Clears any timer the window holds (the breaker left the closed state, or was disposed). */
+  stop(): void;
   /** Plain, JSON-safe contents at `now`. */
   toJSON(now: number): WindowSnapshot;
   /** Loads validated contents saved `elapsedMs` ago (same window type). */
@@ -79,6 +87,8 @@ export class ConsecutiveWindow implements HealthWindow {
   reset(): void {
     this.run = 0;
   }
+
+  stop(): void {}
 
   toJSON(): Saved<'consecutive'> {
     return { type: 'consecutive', consecutiveFailures: this.run };
@@ -131,6 +141,8 @@ export class CountWindow implements HealthWindow {
     this.head = this.calls = this.failures = this.slows = 0;
   }
 
+  stop(): void {}
+
   toJSON(): Saved<'count'> {
     const outcomes: number[] = [];
     const start = this.calls === this.size ? this.head : 0;
@@ -156,11 +168,22 @@ export class CountWindow implements HealthWindow {
  * slots that leave the window from the totals; a gap of a whole window or more clears them all,
  * so the cost of rotation is bounded by `buckets` and paid once per bucket of elapsed time.
  *
+ * Keeping time by a timer ({@link TimeWindow.keepTime}, with a clock that has an edge timer:
+ * `systemClock`, `ManualClock`): the first call recorded in a bucket reads the clock, moves the
+ * window to its bucket and arms one timer for the bucket's end; until that timer fires, time is
+ * still inside the bucket, so every other call goes into it without reading the clock. When it
+ * fires the timer is not re-armed (the bucket just begun holds no call yet), so an idle window
+ * holds no timer after the end of its last busy bucket; one that fires a hair early waits for
+ * the rest. The price with `systemClock`: an outcome recorded after the edge but before the
+ * event loop ran the timer (a turn late at most) counts in the bucket that just ended, as if it
+ * came at its last instant. With any other clock every call reads it (`needsClock`).
+ *
  * @internal
  */
 export class TimeWindow implements HealthWindow {
   readonly type = 'time';
-  readonly needsClock = true;
+  /** False once the window keeps time by its edge timer: `record` is then given `NaN`. */
+  needsClock = true;
   readonly bucketMs: number;
   private readonly slots: number;
   private readonly callsAt: Float64Array;
@@ -173,6 +196,18 @@ export class TimeWindow implements HealthWindow {
   private calls = 0;
   private failures = 0;
   private slows = 0;
+  /** While keeping time: the clock, its edge timer, and the timer armed for `edge` (if any). */
+  private clock: Clock | undefined = undefined;
+  private edgeTimer: EdgeTimer | undefined = undefined;
+  private timer: unknown = undefined;
+  // Bound once: arming allocates no closure.
+  private readonly onEdge = (): void => {
+    this.timer = undefined;
+    const now = (this.clock as Clock).now();
+    // Fired a hair early (a system timer), or a step of a bucket longer than a timer can wait:
+    // the bucket has not ended yet, and it holds calls, so wait for the rest.
+    if (now < this.edge && (this.callsAt[this.currentSlot] as number) > 0) this.arm(now);
+  };
 
   constructor(
     durationMs: number,
@@ -186,8 +221,23 @@ export class TimeWindow implements HealthWindow {
     this.slowsAt = new Float64Array(buckets);
   }
 
+  /**
+   * Keeps time by `clock`'s edge timer from now on, if it has one (see the class comment): then
+   * `needsClock` is false and `record` takes `NaN` for "now". Without one, nothing changes. Only
+   * an in-memory window does this (a shared store's session is given the clock's time).
+   */
+  keepTime(clock: Clock): void {
+    const timer = edgeTimerOf(clock);
+    if (timer === undefined) return;
+    this.clock = clock;
+    this.edgeTimer = timer;
+    this.needsClock = false;
+  }
+
   record(failure: boolean, slow: boolean, now: number): boolean {
-    const s = this.advance(now);
+    // `now` unknown (NaN): the window keeps time itself. While its edge timer is armed, time is
+    // still in the current bucket: no clock read.
+    const s = now === now ? this.advance(now) : this.timer !== undefined ? this.currentSlot : this.enter();
     this.callsAt[s] = (this.callsAt[s] as number) + 1;
     this.calls++;
     if (failure) {
@@ -201,7 +251,14 @@ export class TimeWindow implements HealthWindow {
     return trips(this.calls, this.failures, this.slows, this.rule, this.rule.minimumCalls);
   }
 
+  stop(): void {
+    if (this.timer === undefined) return;
+    (this.clock as Clock).clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
   reset(): void {
+    this.stop();
     this.callsAt.fill(0);
     this.failuresAt.fill(0);
     this.slowsAt.fill(0);
@@ -244,6 +301,20 @@ export class TimeWindow implements HealthWindow {
       this.failures += b.failures;
       this.slows += b.slowCalls;
     }
+  }
+
+  /** The first call of a bucket while keeping time: read the clock, move there, arm the edge timer. */
+  private enter(): number {
+    const now = (this.clock as Clock).now();
+    const s = this.advance(now);
+    this.arm(now);
+    return s;
+  }
+
+  /** Arms the edge timer for the end of the current bucket (in steps past the timer limit). */
+  private arm(now: number): void {
+    const ms = this.edge - now;
+    this.timer = (this.edgeTimer as EdgeTimer)(this.onEdge, ms > MAX_TIMER_MS ? MAX_TIMER_MS : ms > 0 ? ms : 0);
   }
 
   private epoch(now: number): number {

@@ -233,15 +233,21 @@ describe('per-call cost', () => {
     expect(counts).toEqual({ now: 0, timers: 0 });
   });
 
-  it('a count window with metrics reads the clock twice per call; a time window once without', async () => {
+  it('a count window with metrics reads the clock twice per call; a time window once per bucket without', async () => {
     const a = counting();
     const count = circuitBreaker({ clock: a.clock, window: { type: 'count', size: 10 } });
     for (let i = 0; i < 5; i++) await count.execute(ok);
     expect(a.counts.now).toBe(10);
     const b = counting();
     const time = circuitBreaker({ clock: b.clock, metrics: false });
+    // The first call of a bucket reads the clock and arms the window's edge timer; the others
+    // of that bucket read nothing.
     for (let i = 0; i < 5; i++) await time.execute(ok);
-    expect(b.counts.now).toBe(5);
+    expect(b.counts.now).toBe(1);
+    await b.clock.advance(1000); // the edge timer fires (one read) and is not re-armed
+    expect(b.counts.now).toBe(2);
+    for (let i = 0; i < 5; i++) await time.execute(ok);
+    expect(b.counts.now).toBe(3);
   });
 
   it('a success or failure listener added while a call runs does not hear about that call', async () => {

@@ -1,5 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { ConsecutiveWindow, CountWindow, TimeWindow, type RateRule } from '../../src/circuit-breaker/windows.js';
+import { circuitBreaker } from '../../src/circuit-breaker/index.js';
+import { EDGE_TIMER } from '../../src/clock.js';
+import { ManualClock } from '../../src/testing/manual-clock.js';
+import { MAX_TIMER_MS } from '../../src/validate.js';
 
 const rule = (over: Partial<RateRule> = {}): RateRule => ({ minimumCalls: 1, failureRate: 0.5, slowRate: Infinity, ...over });
 
@@ -139,5 +143,196 @@ describe('TimeWindow', () => {
     const v = new TimeWindow(1000, 10, rule());
     v.restore(w.toJSON(0), 60_000, 0);
     expect(v.toJSON(0)).toEqual({ type: 'time', bucketMs: 100, buckets: Array.from({ length: 10 }, () => ({ calls: 0, failures: 0, slowCalls: 0 })) });
+  });
+});
+
+describe('TimeWindow keeping time by its edge timer', () => {
+  /** A ManualClock that counts reads. */
+  const counting = (): { clock: ManualClock; reads: () => number } => {
+    const clock = new ManualClock();
+    let n = 0;
+    const now = clock.now.bind(clock);
+    clock.now = () => {
+      n++;
+      return now();
+    };
+    return { clock, reads: () => n };
+  };
+  const calls = (w: TimeWindow, at: number): number => w.toJSON(at).buckets.reduce((n, b) => n + b.calls, 0);
+
+  it('reads the clock once per bucket, and forgets calls exactly at the bucket edges', async () => {
+    const { clock, reads } = counting();
+    const w = new TimeWindow(1000, 10, rule({ minimumCalls: 100 })); // 100 ms buckets
+    w.keepTime(clock);
+    expect(w.needsClock).toBe(false);
+    for (let i = 0; i < 5; i++) w.record(true, false, NaN);
+    expect(reads()).toBe(1);
+    expect(clock.pendingTimers).toBe(1);
+    await clock.advance(99);
+    w.record(false, false, NaN); // still the bucket of 0–99: no read
+    expect(reads()).toBe(1);
+    await clock.advance(1); // 100: the edge timer fires and is not re-armed
+    expect(clock.pendingTimers).toBe(0);
+    w.record(false, false, NaN); // the first call of the bucket of 100–199
+    expect(clock.pendingTimers).toBe(1);
+    expect(calls(w, 999)).toBe(7);
+    expect(calls(w, 1000)).toBe(1); // the bucket of 0–99 left the window at exactly 1000
+  });
+
+  it('an outcome at exactly a bucket edge counts in the new bucket, also when another timer of that time runs first', async () => {
+    const clock = new ManualClock();
+    const w = new TimeWindow(1000, 10, rule({ minimumCalls: 100 }));
+    w.keepTime(clock);
+    clock.setTimeout(() => w.record(true, false, NaN), 100); // set before the window's timer
+    w.record(true, false, NaN);
+    await clock.advance(100);
+    const snap = w.toJSON(100);
+    expect(snap.buckets.at(-1)).toEqual({ calls: 1, failures: 1, slowCalls: 0 });
+    expect(snap.buckets.at(-2)).toEqual({ calls: 1, failures: 1, slowCalls: 0 });
+  });
+
+  it('a timer that fires early waits for the rest of the bucket', async () => {
+    const clock = new ManualClock();
+    // A clock whose first edge timer fires half a millisecond early, as a system timer may.
+    let first = true;
+    const early = {
+      now: () => clock.now(),
+      setTimeout: (fn: () => void, ms: number) => clock.setTimeout(fn, ms),
+      clearTimeout: (h: unknown) => clock.clearTimeout(h),
+      [EDGE_TIMER]: (fn: () => void, ms: number) => {
+        const h = clock.setTimeout(fn, first ? ms - 0.5 : ms);
+        first = false;
+        return h;
+      },
+    };
+    const w = new TimeWindow(1000, 10, rule({ minimumCalls: 100 }));
+    w.keepTime(early);
+    w.record(true, false, NaN);
+    await clock.advance(99.5); // fired early: armed again for the last half millisecond
+    expect(clock.pendingTimers).toBe(1);
+    w.record(true, false, NaN);
+    expect(w.toJSON(99.75).buckets.at(-1)).toEqual({ calls: 2, failures: 2, slowCalls: 0 });
+    await clock.advance(0.5);
+    expect(clock.pendingTimers).toBe(0);
+    w.record(false, false, NaN);
+    expect(w.toJSON(100).buckets.at(-1)).toEqual({ calls: 1, failures: 0, slowCalls: 0 });
+  });
+
+  it('a bucket longer than a timer can wait is reached in steps', async () => {
+    const clock = new ManualClock();
+    const w = new TimeWindow(2 * MAX_TIMER_MS + 2, 1, rule({ minimumCalls: 100 }));
+    w.keepTime(clock);
+    w.record(true, false, NaN);
+    await clock.advance(MAX_TIMER_MS);
+    expect(clock.pendingTimers).toBe(1); // the bucket has not ended: the rest
+    await clock.advance(MAX_TIMER_MS + 2);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('reset() and stop() clear the timer; records after them arm it again', async () => {
+    const clock = new ManualClock();
+    const w = new TimeWindow(1000, 10, rule({ minimumCalls: 100 }));
+    w.keepTime(clock);
+    w.record(true, false, NaN);
+    w.reset();
+    expect(clock.pendingTimers).toBe(0);
+    expect(calls(w, 0)).toBe(0);
+    w.record(true, false, NaN);
+    w.stop();
+    expect(clock.pendingTimers).toBe(0);
+    await clock.advance(150);
+    w.record(true, false, NaN); // not armed: reads the clock, moves to the bucket of 100–199
+    expect(clock.pendingTimers).toBe(1);
+    expect(w.toJSON(150).buckets.slice(-2)).toEqual([
+      { calls: 1, failures: 1, slowCalls: 0 },
+      { calls: 1, failures: 1, slowCalls: 0 },
+    ]);
+  });
+
+  it('a clock without an edge timer is read for every call, as before', () => {
+    const clock = new ManualClock();
+    let reads = 0;
+    const custom = {
+      now: () => (reads++, clock.now()),
+      setTimeout: (fn: () => void, ms: number) => clock.setTimeout(fn, ms),
+      clearTimeout: (h: unknown) => clock.clearTimeout(h),
+    };
+    const w = new TimeWindow(1000, 10, rule());
+    w.keepTime(custom);
+    expect(w.needsClock).toBe(true);
+    const breaker = circuitBreaker({ clock: custom, metrics: false });
+    return (async () => {
+      for (let i = 0; i < 5; i++) await breaker.execute(() => 1);
+      expect(reads).toBe(5);
+      expect(clock.pendingTimers).toBe(0);
+    })();
+  });
+});
+
+describe('a circuit breaker on a time window kept by its edge timer', () => {
+  const fail = (b: ReturnType<typeof circuitBreaker>, n = 1): Promise<unknown> =>
+    Promise.all(Array.from({ length: n }, () => b.execute(() => Promise.reject(new Error('down'))).catch(() => undefined)));
+  // The default window: 10 s in 1 s buckets.
+  const setup = () => {
+    const clock = new ManualClock();
+    const breaker = circuitBreaker({ clock, minimumCalls: 4, failureRateThreshold: 0.5, metrics: false });
+    return { clock, breaker };
+  };
+
+  it('failures within the window open it', async () => {
+    const { clock, breaker } = setup();
+    await fail(breaker, 3);
+    await clock.advance(9_999);
+    await fail(breaker);
+    expect(breaker.state).toBe('open');
+  });
+
+  it('failures 10 s ago do not open it', async () => {
+    const { clock, breaker } = setup();
+    await fail(breaker, 3);
+    await clock.advance(10_000);
+    await fail(breaker);
+    expect(breaker.state).toBe('closed');
+    await fail(breaker, 2);
+    expect(breaker.state).toBe('closed'); // 3 calls in the window
+    await fail(breaker);
+    expect(breaker.state).toBe('open');
+  });
+
+  it('a gap of many windows clears it', async () => {
+    const { clock, breaker } = setup();
+    await fail(breaker, 3);
+    await clock.advance(5 * 3_600_000);
+    await fail(breaker, 3);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('an idle breaker holds no timer; a busy one holds one until the end of its bucket', async () => {
+    const { clock, breaker } = setup();
+    expect(clock.pendingTimers).toBe(0);
+    await breaker.execute(() => 1);
+    await breaker.execute(() => 2);
+    expect(clock.pendingTimers).toBe(1);
+    await clock.advance(999);
+    expect(clock.pendingTimers).toBe(1);
+    await clock.advance(1);
+    expect(clock.pendingTimers).toBe(0);
+    await clock.advance(60_000);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('dispose() and reset() clear the timer; opening leaves only the open timer', async () => {
+    const { clock, breaker } = setup();
+    await breaker.execute(() => 1);
+    breaker.reset(); // already closed: the window is emptied all the same
+    expect(clock.pendingTimers).toBe(0);
+    await breaker.execute(() => 1);
+    breaker.dispose();
+    expect(clock.pendingTimers).toBe(0);
+
+    const other = setup();
+    await fail(other.breaker, 4);
+    expect(other.breaker.state).toBe('open');
+    expect(other.clock.pendingTimers).toBe(1); // openDurationMs
   });
 });

@@ -77,4 +77,17 @@ console.log('started');`,
     expect(r.stdout).toBe('started\n');
     expect(r.code).toBe(0);
   });
+
+  it("a circuit breaker's time-window edge timer does not keep the process alive", async () => {
+    const r = await run(
+      'breaker-window',
+      // One bucket of ten minutes: the window's timer is armed for its end after the first call.
+      `const breaker = bw.circuitBreaker({ window: { type: 'time', durationMs: 600_000, buckets: 1 } });
+void breaker.execute(() => 'ok').then((v) => console.log(v));`,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('ok\n');
+    expect(r.code).toBe(0);
+    expect(r.ms).toBeLessThan(60_000);
+  });
 });
