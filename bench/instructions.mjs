@@ -65,6 +65,11 @@ async function scenarios() {
       const p = bw.retry({ maxAttempts: 3 });
       return () => p.execute(work);
     },
+    // The first attempt wins before the delay: the call waits in the hedge's deadline queue.
+    'hedge': () => {
+      const p = bw.hedge({ delayMs: 1000 });
+      return () => p.execute(work);
+    },
     'fallback': () => {
       const p = bw.fallback(0);
       return () => p.execute(work);

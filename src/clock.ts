@@ -88,11 +88,11 @@ export const systemClock: Clock = Object.freeze({
  * elsewhere nothing keeps a process alive anyway).
  *
  * The rule every policy follows: a timer that guards work already running (a timeout's deadline,
- * a hedge's delay, an open breaker's timer, a queue timeout while the calls ahead run) stays
- * unref'd, as `systemClock` makes it: the running work keeps the process alive, the guard must
- * not. A timer that *is* the work the caller waits for (a retry's backoff sleep, a rate
- * limiter's wait for a permit, chaos latency) must keep the process alive, or a script whose only
- * pending work is that wait would exit without running its function.
+ * an open breaker's timer, a queue timeout while the calls ahead run) stays unref'd, as
+ * `systemClock` makes it: the running work keeps the process alive, the guard must not. A timer
+ * that *is* the work the caller waits for (a retry's backoff sleep, a rate limiter's wait for a
+ * permit, chaos latency, a hedge's delay before its next attempt) must keep the process alive, or
+ * a script whose only pending work is that wait would exit without running its function.
  *
  * @internal
  */

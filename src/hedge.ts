@@ -123,7 +123,10 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
   private readonly attempts: number;
   /**
    * Calls waiting for their next hedge, served by one clock timer: with a fixed `delayMs` the
-   * deadlines come in call order, so a call costs no `setTimeout`/`clearTimeout` of its own.
+   * deadlines come in call order, so a call costs no `setTimeout`/`clearTimeout` of its own. The
+   * timer keeps the process alive while a call waits (starting the next attempt is work its
+   * caller waits for, and the attempt running may hold nothing alive); it is cleared once no call
+   * waits (at the end of the turn with `systemClock`), so it never outlives the calls.
    */
   private readonly waiting: DeadlineQueue<Run<unknown>>;
 
@@ -146,9 +149,13 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
     this.maxHedges = maxHedges;
     this.attempts = 1 + maxHedges;
     this.budget = budget;
-    this.waiting = new DeadlineQueue<Run<unknown>>(this.clock, (run) => {
-      if (!run.done) this.launch(run);
-    });
+    this.waiting = new DeadlineQueue<Run<unknown>>(
+      this.clock,
+      (run) => {
+        if (!run.done) this.launch(run);
+      },
+      true,
+    );
   }
 
   /** @internal */
@@ -303,6 +310,11 @@ export class HedgePolicy extends PolicyBase<HedgeEvents> {
  * **When to use:** idempotent reads with a long latency tail (a search, a cache or replica read):
  * a hedge after the p95 latency cuts the tail for about 5% more load. Share a `budget` to cap
  * that extra load when the dependency is slow for everyone.
+ *
+ * **Details:** with `systemClock`, the delay's timer keeps a Node.js process alive while a call
+ * waits for its next attempt (starting it is work the caller waits for, and the attempt running
+ * may hold nothing alive); it is cleared once no call waits (the call settled, its first attempt
+ * won, or `dispose()`), so it never keeps a process up after its calls.
  *
  * **Gotchas:** every attempt really runs: pass `ctx.signal` on so losers stop working. Losers'
  * late outcomes are discarded (never an unhandled rejection). `delayMs: 0` starts every attempt at

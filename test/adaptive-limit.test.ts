@@ -7,6 +7,7 @@ import {
   TimeoutError,
   type AdaptiveAlgorithm,
   type AdaptiveLimitPolicy,
+  type AdaptiveWindowOptions,
   type Policy,
 } from '../src/index.js';
 import { ManualClock } from '../src/testing/index.js';
@@ -85,10 +86,13 @@ describe('limit algorithms (Netflix formulas)', () => {
 
   it('gradient2: the long RTT decays quickly once it is over twice the current RTT', () => {
     const g = new Gradient2({ initialLimit: 50, minLimit: 1, maxLimit: 100 });
-    for (let i = 0; i < 10; i++) g.update({ rtt: 100, inflight: 0, drop: false });
-    const internal = g as unknown as { longRtt: { value: number } };
-    g.update({ rtt: 10, inflight: 0, drop: false });
-    expect(internal.longRtt.value).toBeLessThan(100 * 0.9 + 1);
+    for (let i = 0; i < 10; i++) g.update({ rtt: 100, inflight: 0, drop: false }); // long RTT 100
+    // Twenty windows at 10 ms, app-limited (the limit holds): 10% off the long RTT each while it is
+    // over 2 x 10, so it is down to ~19.7. The plain average over ~600 windows alone would be ~94.
+    for (let i = 0; i < 20; i++) expect(g.update({ rtt: 10, inflight: 0, drop: false })).toBe(50);
+    // A 30 ms window then reads as slower than the long RTT: gradient ~19.7 / 30 = 0.66, and the
+    // limit shrinks. Without the decay the gradient would be 1 and the limit grow to 50.8.
+    expect(g.update({ rtt: 30, inflight: 50, drop: false })).toBeCloseTo(50 * 0.8 + 0.2 * 50 * (19.69 / 30), 1);
   });
 
   it('vegas: the first window sets the no-load RTT; no queue grows by beta, a long queue shrinks by log10', () => {
@@ -106,11 +110,17 @@ describe('limit algorithms (Netflix formulas)', () => {
     const v = new Vegas({ initialLimit: 150, minLimit: 1, maxLimit: 1000 }, () => 0);
     v.update({ rtt: 10, inflight: 150, drop: false });
     expect(v.update({ rtt: 10, inflight: 150, drop: false })).toBe(162); // log10(150) = 2: + 12
-    // jitter 0.5: a probe after 0.5 * 30 * 162 = 2430 windows resets rttNoLoad to the current RTT
-    const internal = v as unknown as { noLoad: number; probeCount: number };
-    internal.probeCount = 2429;
-    v.update({ rtt: 40, inflight: 0, drop: false });
-    expect(internal.noLoad).toBe(40);
+    // jitter 0.5: the 0.5 * 30 * 162 = 2430th window is a probe that resets rttNoLoad to its RTT.
+    // Windows 3 … 2429 are app-limited (nothing in flight): the limit holds, the count goes on.
+    for (let w = 3; w < 2430; w++) expect(v.update({ rtt: 10, inflight: 0, drop: false })).toBe(162);
+    expect(v.update({ rtt: 40, inflight: 0, drop: false })).toBe(162); // the probe: rttNoLoad := 40
+    // So 40 ms is now no queueing (queue 0 <= log10(162) = 2: + 6 * 2), where against the old
+    // rttNoLoad of 10 it would be a queue of ceil(162 * 0.75) = 122 (- 2, to 160).
+    expect(v.update({ rtt: 40, inflight: 162, drop: false })).toBe(174);
+    const unprobed = new Vegas({ initialLimit: 150, minLimit: 1, maxLimit: 1000 }, () => 0);
+    unprobed.update({ rtt: 10, inflight: 150, drop: false });
+    expect(unprobed.update({ rtt: 10, inflight: 150, drop: false })).toBe(162);
+    expect(unprobed.update({ rtt: 40, inflight: 162, drop: false })).toBe(160);
   });
 
   it('the sample window waits for minSamples and clamp(2 x fastest RTT, minMs, maxMs) since the last one closed', () => {
@@ -512,11 +522,38 @@ describe('adaptiveLimit: bad input', () => {
   ];
   it.each(cases)('%s', (_label, make, error, fragments) => expectInvalid(make, error, fragments));
 
-  it('window bounds default around the one given', () => {
-    const internal = (l: AdaptiveLimitPolicy) => l as unknown as { samples: { minMs: number; maxMs: number } };
-    expect(internal(adaptiveLimit({ window: { maxMs: 200 } })).samples).toMatchObject({ minMs: 200, maxMs: 200 });
-    expect(internal(adaptiveLimit({ window: { minMs: 5000 } })).samples).toMatchObject({ minMs: 5000, maxMs: 5000 });
-    expect(internal(adaptiveLimit({ window: { minMs: 50 } })).samples).toMatchObject({ minMs: 50, maxMs: 1000 });
+  /**
+   * When the limit's windows close: the clock time of each limit change. Every call is a drop
+   * (`handleResult`), so each window that closes moves the limit (aimd: 100 → 90 → 81 → …);
+   * `calls` are `[start, rtt]` in start order, run concurrently on a ManualClock.
+   */
+  async function windowCloses(window: AdaptiveWindowOptions, calls: ReadonlyArray<readonly [number, number]>): Promise<number[]> {
+    const clock = new ManualClock();
+    const limit = adaptiveLimit({ clock, algorithm: 'aimd', initialLimit: 100, minLimit: 1, maxLimit: 100, handleResult: () => true, window: { minSamples: 1, ...window } });
+    const closed: number[] = [];
+    limit.events.on('limitChange', () => closed.push(clock.now()));
+    const running: Array<Promise<string>> = [];
+    for (const [start, rtt] of calls) {
+      await clock.advance(start - clock.now());
+      running.push(limit.execute(after(clock, rtt, () => 'ok')));
+    }
+    await clock.runAll();
+    await Promise.all(running);
+    return closed;
+  }
+
+  it('window bounds default around the one given', async () => {
+    // The first window closes with its first sample; each later one lasts clamp(2 x its fastest
+    // RTT, minMs, maxMs) from the close before. Each pair of samples ends 1 ms before and at that.
+    // maxMs 200 alone: minMs is 200 too. A fast RTT (1 ms) waits 200 ms, a slow one (150 ms) no
+    // more than 200 ms either (2 x 150 would be 300).
+    expect(await windowCloses({ maxMs: 200 }, [[0, 1], [199, 1], [200, 1], [250, 150], [251, 150]])).toEqual([1, 201, 401]);
+    // minMs 5000 alone: maxMs is 5000 too. A slow RTT (4000 ms, 2 x = 8000) waits 5000 ms, as does
+    // a fast one.
+    expect(await windowCloses({ minMs: 5000 }, [[0, 1], [1000, 4000], [1001, 4000], [9999, 1], [10000, 1]])).toEqual([1, 5001, 10001]);
+    // minMs 50 alone: maxMs keeps its default 1000. A fast RTT waits 50 ms, a slow one (800 ms,
+    // 2 x = 1600) 1000 ms.
+    expect(await windowCloses({ minMs: 50 }, [[0, 1], [49, 1], [50, 1], [250, 800], [251, 800]])).toEqual([1, 51, 1051]);
   });
 
   it('never mutates the options object', () => {

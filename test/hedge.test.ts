@@ -342,6 +342,49 @@ describe('hedge: budget, metrics, composition, disposal', () => {
     await expect(h.execute(fn)).rejects.toThrow("hedge 'h1' is disposed");
   });
 
+  it("the delay's timer keeps the process alive (re-refs an unref'd system timer), a timeout's does not", async () => {
+    // A clock whose handles record `ref()` and whether they were cleared, as systemClock's would.
+    const handles: Array<{ ref: ReturnType<typeof vi.fn>; fn: () => void; ms: number; cleared: boolean }> = [];
+    const clock = {
+      now: () => 0,
+      setTimeout: (fn: () => void, ms: number) => {
+        const h = { ref: vi.fn(), fn, ms, cleared: false };
+        handles.push(h);
+        return h;
+      },
+      clearTimeout: (h: unknown) => {
+        (h as { cleared: boolean }).cleared = true;
+      },
+    };
+    const h = hedge({ delayMs: 100, clock });
+    let release: (v: string) => void = () => {};
+    const first = h.execute((ctx) => (ctx.attempt === 1 ? new Promise<string>((r) => (release = r)) : 'second'));
+    expect(handles).toHaveLength(1);
+    expect(handles[0]).toMatchObject({ ms: 100, cleared: false });
+    expect(handles[0]!.ref).toHaveBeenCalledTimes(1);
+    release('first'); // the first attempt wins: the timer goes with the call
+    await expect(first).resolves.toBe('first');
+    expect(handles[0]!.cleared).toBe(true);
+    // The hedge fires: the next attempt starts and wins; no timer is left.
+    const hedged = h.execute((ctx) => (ctx.attempt === 1 ? new Promise<string>(() => {}) : 'second'));
+    expect(handles).toHaveLength(2);
+    expect(handles[1]!.ref).toHaveBeenCalledTimes(1);
+    handles[1]!.fn();
+    await expect(hedged).resolves.toBe('second');
+    expect(handles).toHaveLength(2);
+    // Disposed with a call waiting: the timer is cleared.
+    void h.execute(() => new Promise<string>(() => {}));
+    expect(handles[2]!.ref).toHaveBeenCalledTimes(1);
+    h.dispose();
+    expect(handles[2]!.cleared).toBe(true);
+    // A timeout's deadline guards a running call: left unref'd.
+    void timeout({ durationMs: 100, clock })
+      .execute(() => new Promise(() => {}))
+      .catch(() => {});
+    expect(handles).toHaveLength(4);
+    expect(handles[3]!.ref).not.toHaveBeenCalled();
+  });
+
   it('has kind hedge and exposes its options', () => {
     const h = hedge({ delayMs: 25, maxHedges: 2 });
     expect(h).toBeInstanceOf(HedgePolicy);

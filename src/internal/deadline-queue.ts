@@ -16,7 +16,7 @@
  * Internal: not exported from the package.
  * @module
  */
-import { type Clock, atEndOfTurn, turnTimeOf } from '../clock.js';
+import { type Clock, atEndOfTurn, keepAlive, turnTimeOf } from '../clock.js';
 import { type Linked, List } from './list.js';
 import { MAX_TIMER_MS } from '../validate.js';
 
@@ -42,6 +42,12 @@ export class DeadlineQueue<N extends Deadline> extends List<N> {
     private readonly clock: Clock,
     /** Called once for each node whose deadline has come, after it left the queue. */
     private readonly expire: (node: N) => void,
+    /**
+     * True when the deadline is itself what callers wait for (a hedge's next attempt): the timer
+     * then keeps the process alive while a node waits. False (a timeout's deadline, a guard of
+     * running work): `systemClock`'s unref'd timer as it is.
+     */
+    private readonly keep = false,
   ) {
     super();
     // A clock on the event loop's own timers: clearing can wait for the end of the turn.
@@ -94,10 +100,12 @@ export class DeadlineQueue<N extends Deadline> extends List<N> {
       // fires, so `fire` expires nothing early.
       this.due = due - ms + MAX_TIMER_MS;
       this.timer = this.clock.setTimeout(this.onTimer, MAX_TIMER_MS);
+      if (this.keep) keepAlive(this.timer);
       return;
     }
     this.due = due;
     this.timer = this.clock.setTimeout(this.onTimer, ms > 0 ? ms : 0);
+    if (this.keep) keepAlive(this.timer);
   }
 
   private stop(): void {

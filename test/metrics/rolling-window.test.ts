@@ -1,4 +1,4 @@
-import { describe, it, expect, vi } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import {
   RollingWindow,
@@ -68,24 +68,33 @@ describe('RollingWindow', () => {
     expect(s.latency).toMatchObject({ count: 1, min: 42, max: 42, p50: 42 });
   });
 
-  it('does not rotate when recording many times at the same now', () => {
-    const proto = RollingWindow.prototype as unknown as { rotate: (epoch: number) => void };
-    const rotate = vi.spyOn(proto, 'rotate');
-    try {
-      const w = new RollingWindow(1000, 10);
-      for (let i = 0; i < 10_000; i++) {
-        w.add(1234, CALLS);
-        w.latency(1234, 1);
-      }
-      expect(rotate).toHaveBeenCalledTimes(1);
-      for (let t = 1235; t < 1300; t++) w.add(t, CALLS); // same bucket: still no rotation
-      expect(rotate).toHaveBeenCalledTimes(1);
-      w.add(1300, CALLS); // next bucket: exactly one more
-      expect(rotate).toHaveBeenCalledTimes(2);
-      expect(w.snapshot(1300).counts[CALLS]).toBe(10_000 + 65 + 1);
-    } finally {
-      rotate.mockRestore();
+  it('counts every record into its own bucket, many in one bucket and either side of an edge', () => {
+    const w = new RollingWindow(1000, 10); // 100 ms buckets: bucket 12 is 1200 … 1299.999…
+    for (let i = 0; i < 10_000; i++) {
+      w.add(1234, CALLS);
+      w.latency(1234, 1);
     }
+    for (let t = 1235; t < 1300; t++) w.add(t, CALLS); // 65 more, still bucket 12
+    w.add(1299.999, CALLS); // a hair before the edge: bucket 12
+    w.callSince(1299.9999, SUCCESSES, 1299); // the per-call path, its counts held in fields
+    w.add(1300, CALLS); // on the edge: bucket 13
+    w.callSince(1300, FAILURES, 1300);
+    expect(w.snapshot(1300).counts[CALLS]).toBe(10_069);
+    // Read bucket by bucket as they leave the window: at 2199 both are in it (buckets 12 … 21),
+    // at 2200 bucket 12 has left, at 2300 bucket 13 too.
+    const both = w.snapshot(2199);
+    expect(both.counts[CALLS]).toBe(10_069);
+    expect(both.counts[SUCCESSES]).toBe(1);
+    expect(both.counts[FAILURES]).toBe(1);
+    expect(both.latency.count).toBe(10_002);
+    const thirteen = w.snapshot(2200);
+    expect(thirteen.counts[CALLS]).toBe(2);
+    expect(thirteen.counts[SUCCESSES]).toBe(0);
+    expect(thirteen.counts[FAILURES]).toBe(1);
+    expect(thirteen.latency).toMatchObject({ count: 1, max: 0 }); // the 0 ms call
+    expect(w.snapshot(2300).counts).toEqual(zeros());
+    // Reading changed nothing: the whole window once more.
+    expect(w.snapshot(1300).counts[CALLS]).toBe(10_069);
   });
 
   it.each([1_000, 1_000_000])('returns exact counts after %i records', (n) => {

@@ -1,6 +1,7 @@
 // The timer rule, in a real process: work a caller waits for (a retry's sleep, a rate limiter's
-// wait, chaos latency) keeps Node alive until it runs; a guard of running work (a timeout's
-// deadline) never does. Each case is a tiny script run with tsx against src/; small delays.
+// wait, chaos latency, a hedge's delay) keeps Node alive until it runs; a guard of running work
+// (a timeout's deadline) never does. Each case is a tiny script run with tsx against src/; small
+// delays.
 import { describe, it, expect, afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,6 +64,37 @@ void bw.retry({ backoff: bw.backoff.constant(50) }).execute(() => {
     );
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('attempt 2\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('a hedged call whose attempts hold nothing alive keeps the process up until the hedge settles it', async () => {
+    const r = await run(
+      'hedge',
+      `const started = Date.now();
+void bw
+  .hedge({ delayMs: 200 })
+  .execute(({ attempt }) => (attempt === 1 ? new Promise(() => {}) : 'hedged'))
+  .then((v) => console.log(v, Date.now() - started >= 190));`,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('hedged true\n');
+    expect(r.code).toBe(0);
+  });
+
+  it("a hedge's delay holds the process no longer than its calls: not after the first attempt won, nor after dispose()", async () => {
+    const r = await run(
+      'hedge-won',
+      `const h = bw.hedge({ delayMs: 600_000 });
+void h.execute(() => new Promise((resolve) => setTimeout(() => resolve('first'), 20))).then((v) => console.log(v));
+const d = bw.hedge({ delayMs: 600_000 });
+void d.execute(() => new Promise(() => {}));
+d.dispose();
+console.log('started');`,
+    );
+    // Exited by itself soon after the first attempt won (a delay timer left armed would hold it
+    // for ten minutes, and the test kills it after 90 s: code null).
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('started\nfirst\n');
     expect(r.code).toBe(0);
   });
 
