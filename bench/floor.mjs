@@ -35,7 +35,7 @@ let clearPending = false;
 function endOfTurn() {
   clearPending = false;
   if (head === undefined && timer !== undefined) {
-    clearTimeout(timer);
+    globalThis.clearTimeout(timer);
     timer = undefined;
   }
 }
