@@ -11,7 +11,7 @@ import type { CommonOptions } from './contract.js';
 import type { Settleable } from './internal/deferred.js';
 import { PermitPolicy, queueSettings } from './internal/permits.js';
 import { handOver } from './internal/waiting-room.js';
-import { callerAborted } from './internal/token.js';
+import { callerAborted, type Token } from './internal/token.js';
 import { num, optionsObject } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
 
@@ -74,7 +74,8 @@ export class BulkheadPolicy extends PermitPolicy<BulkheadEvents> {
     this.maxConcurrent = maxConcurrent;
   }
 
-  private timedHandlers(started: number): { started: number; ok: (value: unknown) => unknown; err: (error: unknown) => never } {
+  /** Recording handlers for the calls that started at `started` (see {@link timed}). */
+  private timedHandlers(started: number): Timed {
     return {
       started,
       ok: (value: unknown): unknown => {
@@ -90,6 +91,23 @@ export class BulkheadPolicy extends PermitPolicy<BulkheadEvents> {
     };
   }
 
+  /** Like {@link timedHandlers}, for waiters: the outcome goes to the waiter, not through here. */
+  private waiterHandlers(started: number): Timed {
+    return {
+      started,
+      ok: (): undefined => {
+        this.release();
+        this.record(SUCCESSES, started);
+        return undefined;
+      },
+      err: (): undefined => {
+        this.release();
+        this.record(FAILURES, started);
+        return undefined;
+      },
+    };
+  }
+
   // Settlement handlers bound once: with metrics off, the success path allocates nothing but
   // the promise `then` returns. (A `.then` costs ~40% less than an async function's await here.)
   private readonly settled = (value: unknown): unknown => {
@@ -100,34 +118,69 @@ export class BulkheadPolicy extends PermitPolicy<BulkheadEvents> {
     this.release();
     throw error;
   };
+  /** A waiter's permit going back, either way (its outcome goes to the waiter separately). */
+  private readonly returned = (): undefined => {
+    this.release();
+    return undefined;
+  };
 
   /**
    * Recording handlers shared by the calls that started at the same time (with systemClock, a
-   * whole event-loop turn) and that no caller can abort: no closure per call.
+   * whole event-loop turn) and that no caller can abort: no closure per call. Waiters have
+   * their own set, so a queue of earlier arrivals draining among new calls does not thrash it.
    */
-  private timed: { started: number; ok: (value: unknown) => unknown; err: (error: unknown) => never } = {
-    started: NaN,
-    ok: this.settled,
-    err: this.failed,
-  };
+  private timed: Timed = { started: NaN, ok: this.settled, err: this.failed };
+  private waiterTimed: Timed = { started: NaN, ok: this.returned, err: this.returned };
 
   /** @internal */
   protected admitted<T>(fn: Fn<T>, ctx: Ctx, started: number, waiter?: Settleable): Promise<T> {
+    if (waiter !== undefined) return this.admittedWaiter(fn, ctx, started, waiter);
     const p = invoke(fn, ctx);
-    if (waiter === undefined) {
-      if (this.window === undefined) return p.then(this.settled, this.failed) as Promise<T>;
-      if (ctx.tok === undefined || ctx.tok.caller === undefined) {
-        let h = this.timed;
-        if (h.started !== started) h = this.timed = this.timedHandlers(started);
-        return p.then(h.ok, h.err) as Promise<T>;
-      }
+    if (this.window === undefined) return p.then(this.settled, this.failed) as Promise<T>;
+    const tok = ctx.tok;
+    if (tok === undefined || tok.caller === undefined) {
+      let h = this.timed;
+      if (h.started !== started) h = this.timed = this.timedHandlers(started);
+      return p.then(h.ok, h.err) as Promise<T>;
     }
+    return this.judged(p, tok, started, undefined);
+  }
+
+  /** A call that waited in the queue, now admitted: its outcome goes to `waiter`. */
+  private admittedWaiter<T>(fn: Fn<T>, ctx: Ctx, started: number, waiter: Settleable): Promise<T> {
+    const p = invoke(fn, ctx);
+    const tok = ctx.tok;
+    if (tok !== undefined && tok.caller !== undefined) return this.judged(p, tok, started, waiter);
+    // No caller can abort the call, so its outcome always counts. Two reactions on the work's
+    // promise, run in this order in one microtask: the permit goes back (and the call is
+    // recorded), then the waiter's own resolvers hand the outcome to its caller. No closure per
+    // waiter, and the caller resumes as early as through `handOver`. Neither reaction throws
+    // (releasing and recording cannot: exporters' observers are guarded), so the promises they
+    // return never reject.
+    if (this.window === undefined) void p.then(this.returned, this.returned);
+    else {
+      let h = this.waiterTimed;
+      if (h.started !== started) h = this.waiterTimed = this.waiterHandlers(started);
+      void p.then(h.ok, h.err);
+    }
+    return p.then(waiter.resolve, waiter.reject) as Promise<T>;
+  }
+
+  /** A call a caller can abort: its failure is not recorded if it was the caller's own abort. */
+  private judged<T>(p: Promise<T>, tok: Token, started: number, waiter: Settleable | undefined): Promise<T> {
     // The permit goes back first, so even a failing metrics observer cannot leak it.
     return handOver(p, waiter, (failed) => {
       this.release();
-      if (this.window !== undefined && !(failed && callerAborted(ctx.tok))) this.record(failed ? FAILURES : SUCCESSES, started);
+      if (this.window !== undefined && !(failed && callerAborted(tok))) this.record(failed ? FAILURES : SUCCESSES, started);
     });
   }
+}
+
+/** Handlers shared by the calls that started at `started`. */
+interface Timed {
+  readonly started: number;
+  readonly ok: (value: unknown) => unknown;
+  readonly err: (error: unknown) => unknown;
 }
 
 /**
