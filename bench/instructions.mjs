@@ -26,6 +26,41 @@ function inFlight(p, n) {
   return op;
 }
 
+/** A hand-written bulkhead of `max` permits with an unbounded FIFO queue. */
+function handQueue(max) {
+  let running = 0;
+  let head = 0;
+  const queue = [];
+  const next = () => {
+    running--;
+    if (head === queue.length) return;
+    const w = queue[head];
+    queue[head++] = undefined;
+    if (head === queue.length) queue.length = head = 0;
+    running++;
+    const p = w.fn();
+    p.then(next, next);
+    p.then(w.resolve, w.reject);
+  };
+  const released = (v) => {
+    next();
+    return v;
+  };
+  const failed = (e) => {
+    next();
+    throw e;
+  };
+  return {
+    execute(fn) {
+      if (running < max && head === queue.length) {
+        running++;
+        return fn().then(released, failed);
+      }
+      return new Promise((resolve, reject) => queue.push({ fn, resolve, reject }));
+    },
+  };
+}
+
 async function scenarios() {
   // BREAKWATER_DIST=<dir> counts another build (a copy of an older dist/esm) for before/after.
   const bw = await import(process.env.BREAKWATER_DIST ? `${process.env.BREAKWATER_DIST}/index.js` : '../dist/esm/index.js');
@@ -114,6 +149,10 @@ async function scenarios() {
     'bulkhead, 1000 in flight (990 queued) (metrics off)': () =>
       inFlight(bw.bulkhead({ maxConcurrent: 10, maxQueue: 1000, ...off }), 1000),
     'bare await, 1000 in flight': () => inFlight({ execute: (f) => f() }, 1000),
+    // The same queue written by hand in its simplest form (a counter, an array, a promise per
+    // waiter): what a queued call costs when nothing is general, as bench/floor.mjs is for the
+    // pipeline of five.
+    'hand-written queue, 1000 in flight (990 queued)': () => inFlight(handQueue(10), 1000),
     'bulkhead, 20 in flight (10 queued)': () => {
       const p = bw.bulkhead({ maxConcurrent: 10, maxQueue: 1000 });
       const batch = new Array(20);
