@@ -15,10 +15,57 @@ const WARM = 30_000;
 const MORE = 100_000;
 const work = async () => 1;
 
+/** An op of `n` calls started at once (`op.calls = n`: the runner divides by it). */
+function inFlight(p, n) {
+  const batch = new Array(n);
+  const op = () => {
+    for (let i = 0; i < n; i++) batch[i] = p.execute(work);
+    return Promise.all(batch);
+  };
+  op.calls = n;
+  return op;
+}
+
+/** A hand-written bulkhead of `max` permits with an unbounded FIFO queue. */
+function handQueue(max) {
+  let running = 0;
+  let head = 0;
+  const queue = [];
+  const next = () => {
+    running--;
+    if (head === queue.length) return;
+    const w = queue[head];
+    queue[head++] = undefined;
+    if (head === queue.length) queue.length = head = 0;
+    running++;
+    const p = w.fn();
+    p.then(next, next);
+    p.then(w.resolve, w.reject);
+  };
+  const released = (v) => {
+    next();
+    return v;
+  };
+  const failed = (e) => {
+    next();
+    throw e;
+  };
+  return {
+    execute(fn) {
+      if (running < max && head === queue.length) {
+        running++;
+        return fn().then(released, failed);
+      }
+      return new Promise((resolve, reject) => queue.push({ fn, resolve, reject }));
+    },
+  };
+}
+
 async function scenarios() {
   // BREAKWATER_DIST=<dir> counts another build (a copy of an older dist/esm) for before/after.
   const bw = await import(process.env.BREAKWATER_DIST ? `${process.env.BREAKWATER_DIST}/index.js` : '../dist/esm/index.js');
   const Opossum = createRequire(import.meta.url)('opossum');
+  const { floor } = await import('./floor.mjs');
   const off = { metrics: false };
   return {
     'bare await': () => work,
@@ -84,6 +131,33 @@ async function scenarios() {
       );
       return () => p.execute(work);
     },
+    'pipeline of five (metrics off)': () => {
+      const p = bw.pipeline(
+        bw.fallback(0, off),
+        bw.retry({ maxAttempts: 3, ...off }),
+        bw.circuitBreaker({ window: { type: 'consecutive', failures: 5 }, ...off }),
+        bw.timeout({ durationMs: 1000, ...off }),
+        bw.bulkhead({ maxConcurrent: 10, ...off }),
+        off,
+      );
+      return () => p.execute(work);
+    },
+    // bench/floor.mjs's hand-written five, the reference of the pipeline's target.
+    'hand-written floor of five': () => () => floor(work),
+    'bulkhead (maxQueue 1000)': () => {
+      const p = bw.bulkhead({ maxConcurrent: 10, maxQueue: 1000 });
+      return () => p.execute(work);
+    },
+    // bench/limits.mjs's queued target: 1000 started at once, 10 run, 990 wait. One op is the
+    // batch of 1000, so it runs 1/1000 as many ops; the count printed is per call.
+    'bulkhead, 1000 in flight (990 queued)': () => inFlight(bw.bulkhead({ maxConcurrent: 10, maxQueue: 1000 }), 1000),
+    'bulkhead, 1000 in flight (990 queued) (metrics off)': () =>
+      inFlight(bw.bulkhead({ maxConcurrent: 10, maxQueue: 1000, ...off }), 1000),
+    'bare await, 1000 in flight': () => inFlight({ execute: (f) => f() }, 1000),
+    // The same queue written by hand in its simplest form (a counter, an array, a promise per
+    // waiter): what a queued call costs when nothing is general, as bench/floor.mjs is for the
+    // pipeline of five.
+    'hand-written queue, 1000 in flight (990 queued)': () => inFlight(handQueue(10), 1000),
     'bulkhead, 20 in flight (10 queued)': () => {
       const p = bw.bulkhead({ maxConcurrent: 10, maxQueue: 1000 });
       const batch = new Array(20);
@@ -127,8 +201,9 @@ const args = process.argv.slice(2);
 if (args[0] === '--child') {
   const [, name, extra] = args;
   const op = (await scenarios())[name]();
-  for (let i = 0; i < WARM; i++) await op();
-  for (let i = 0, n = Number(extra); i < n; i++) await op();
+  const per = op.calls ?? 1;
+  for (let i = 0; i < WARM / per; i++) await op();
+  for (let i = 0, n = Number(extra) / per; i < n; i++) await op();
   process.exit(0);
 }
 

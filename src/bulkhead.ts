@@ -11,7 +11,7 @@ import type { CommonOptions } from './contract.js';
 import type { Settleable } from './internal/deferred.js';
 import { PermitPolicy, queueSettings } from './internal/permits.js';
 import { handOver } from './internal/waiting-room.js';
-import { callerAborted } from './internal/token.js';
+import { callerAborted, type Token } from './internal/token.js';
 import { num, optionsObject } from './validate.js';
 import { describePolicy } from './internal/descriptor.js';
 
@@ -74,7 +74,8 @@ export class BulkheadPolicy extends PermitPolicy<BulkheadEvents> {
     this.maxConcurrent = maxConcurrent;
   }
 
-  private timedHandlers(started: number): { started: number; ok: (value: unknown) => unknown; err: (error: unknown) => never } {
+  /** Recording handlers for the calls that started at `started` (see {@link timed}). */
+  private timedHandlers(started: number): Timed {
     return {
       started,
       ok: (value: unknown): unknown => {
@@ -105,29 +106,68 @@ export class BulkheadPolicy extends PermitPolicy<BulkheadEvents> {
    * Recording handlers shared by the calls that started at the same time (with systemClock, a
    * whole event-loop turn) and that no caller can abort: no closure per call.
    */
-  private timed: { started: number; ok: (value: unknown) => unknown; err: (error: unknown) => never } = {
-    started: NaN,
-    ok: this.settled,
-    err: this.failed,
-  };
+  private timed: Timed = { started: NaN, ok: this.settled, err: this.failed };
 
   /** @internal */
   protected admitted<T>(fn: Fn<T>, ctx: Ctx, started: number, waiter?: Settleable): Promise<T> {
+    if (waiter !== undefined) return this.admittedWaiter(fn, ctx, started, waiter);
     const p = invoke(fn, ctx);
-    if (waiter === undefined) {
-      if (this.window === undefined) return p.then(this.settled, this.failed) as Promise<T>;
-      if (ctx.tok === undefined || ctx.tok.caller === undefined) {
-        let h = this.timed;
-        if (h.started !== started) h = this.timed = this.timedHandlers(started);
-        return p.then(h.ok, h.err) as Promise<T>;
-      }
+    if (this.window === undefined) return p.then(this.settled, this.failed) as Promise<T>;
+    const tok = ctx.tok;
+    if (tok === undefined || tok.caller === undefined) {
+      let h = this.timed;
+      if (h.started !== started) h = this.timed = this.timedHandlers(started);
+      return p.then(h.ok, h.err) as Promise<T>;
     }
+    return this.judged(p, tok, started, undefined);
+  }
+
+  /** A call that waited in the queue, now admitted: its outcome goes to `waiter`. */
+  private admittedWaiter<T>(fn: Fn<T>, ctx: Ctx, started: number, waiter: Settleable): Promise<T> {
+    const p = invoke(fn, ctx);
+    const tok = ctx.tok;
+    if (tok !== undefined && tok.caller !== undefined) return this.judged(p, tok, started, waiter);
+    // No caller can abort the call, so its outcome always counts: one pair of handlers sharing
+    // one context, instead of `handOver`'s three closures in two. (Two reactions — shared
+    // handlers to return the permit, then the waiter's own resolvers — allocate no closure but
+    // cost more: each `then` adds a promise and a reaction, 8% more instructions per call.)
+    return p.then(
+      (value) => {
+        try {
+          this.release();
+          this.record(SUCCESSES, started);
+          waiter.resolve(value);
+        } catch (error) {
+          waiter.reject(error);
+        }
+      },
+      (error: unknown) => {
+        try {
+          this.release();
+          this.record(FAILURES, started);
+          waiter.reject(error);
+        } catch (thrown) {
+          waiter.reject(thrown);
+        }
+      },
+    ) as Promise<T>;
+  }
+
+  /** A call a caller can abort: its failure is not recorded if it was the caller's own abort. */
+  private judged<T>(p: Promise<T>, tok: Token, started: number, waiter: Settleable | undefined): Promise<T> {
     // The permit goes back first, so even a failing metrics observer cannot leak it.
     return handOver(p, waiter, (failed) => {
       this.release();
-      if (this.window !== undefined && !(failed && callerAborted(ctx.tok))) this.record(failed ? FAILURES : SUCCESSES, started);
+      if (this.window !== undefined && !(failed && callerAborted(tok))) this.record(failed ? FAILURES : SUCCESSES, started);
     });
   }
+}
+
+/** Handlers shared by the calls that started at `started`. */
+interface Timed {
+  readonly started: number;
+  readonly ok: (value: unknown) => unknown;
+  readonly err: (error: unknown) => unknown;
 }
 
 /**

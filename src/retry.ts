@@ -150,13 +150,46 @@ export class RetryPolicy extends PolicyBase<RetryEvents> {
     const tok = ctx.tok;
     const key = ctx.key;
     const first = ctx.attempt === 1 ? ctx : new Ctx(tok, 1, key);
-    return invoke(fn, first).then(
+    const p = invoke(fn, first);
+    if (this.classify.handleResult === undefined) {
+      // No value is a failure: the first attempt's value always stands, and its handler is
+      // shared by the calls that started at the same time (one closure per call, not two).
+      let h = this.passed;
+      if (h.started !== started) h = this.passed = this.passedAt(started);
+      return p.then(h.ok, (error: unknown) => this.firstError(fn, tok, started, t0, error, key, first)) as Promise<T>;
+    }
+    return p.then(
       (value) => this.firstValue(fn, tok, started, t0, value, key, first),
-      (error: unknown) => {
-        this.settleError(tok, started, error);
-        return this.retrying(fn, tok, started, t0, 1, 'error', error, key, first);
-      },
+      (error: unknown) => this.firstError(fn, tok, started, t0, error, key, first),
     );
+  }
+
+  /** The first attempt's success handler when no value is a failure (see `[RUN]`). */
+  private passed: { readonly started: number; readonly ok: (value: unknown) => unknown } = this.passedAt(0);
+
+  private passedAt(started: number): { readonly started: number; readonly ok: (value: unknown) => unknown } {
+    return {
+      started,
+      ok: (value: unknown): unknown => {
+        this.record(SUCCESSES, started);
+        if (this.events.has('success')) this.events.emit('success', { attempts: 1 });
+        return value;
+      },
+    };
+  }
+
+  /** The first attempt threw `error`: it is rethrown, or the retrying starts. */
+  private firstError<T>(
+    fn: Fn<T>,
+    tok: Token | undefined,
+    started: number,
+    t0: number,
+    error: unknown,
+    key: string | undefined,
+    first: Ctx,
+  ): Promise<T> {
+    this.settleError(tok, started, error);
+    return this.retrying(fn, tok, started, t0, 1, 'error', error, key, first);
   }
 
   /** The first attempt returned `value`: it stands, or the retrying starts. */

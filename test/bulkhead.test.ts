@@ -269,6 +269,43 @@ describe('bulkhead: metrics, events, dispose', () => {
     expect(b.metrics()).toMatchObject({ calls: 3, successes: 2, failures: 1, executing: 0, queued: 0 });
   });
 
+  it.each([true, false])(
+    'queued calls (metrics %s): each caller gets its own outcome after its permit is back, recorded once with its wait',
+    async (metrics) => {
+      const clock = new ManualClock();
+      const b = bulkhead({ maxConcurrent: 1, maxQueue: 3, clock, metrics });
+      const g = gate();
+      const first = b.execute(() => g.promise);
+      const executingSeen: number[] = [];
+      const ok = b.execute(() => 'queued').then((v) => {
+        executingSeen.push(b.executing);
+        return v;
+      });
+      const bad = b
+        .execute(() => Promise.reject(new Error('no')))
+        .catch((e: unknown) => {
+          executingSeen.push(b.executing);
+          return e;
+        });
+      expect(b.queued).toBe(2);
+      await clock.advance(40);
+      g.resolve('a');
+      expect(await first).toBe('a');
+      expect(await ok).toBe('queued');
+      expect(await bad).toBeInstanceOf(Error);
+      expect((await bad as Error).message).toBe('no');
+      // Each caller resumed with no permit held: its call's permit went back first.
+      expect(executingSeen).toEqual([0, 0]);
+      expect(b.metrics()).toMatchObject(
+        metrics
+          ? { calls: 3, successes: 2, failures: 1, executing: 0, queued: 0 }
+          : { calls: 0, successes: 0, failures: 0, executing: 0, queued: 0 },
+      );
+      // The queued calls' latency counts from when they joined the queue.
+      if (metrics) expect(b.metrics().latencyMs.min).toBe(40);
+    },
+  );
+
   it('metrics: false records nothing and still works', async () => {
     const b = bulkhead({ maxConcurrent: 1, metrics: false });
     expect(await b.execute(() => 1)).toBe(1);

@@ -1,5 +1,7 @@
 import { describe, it, expect, vi } from 'vitest';
 import { fallback, handleErrors, TimeoutError } from '../src/index.js';
+import { ManualClock } from '../src/testing/index.js';
+import { gate } from './helpers.js';
 
 class NotFound extends Error {}
 
@@ -79,6 +81,24 @@ describe('fallback', () => {
     expect(await f.execute(() => Promise.reject(new Error('x')))).toBe('safe');
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ event: 'fallback' });
+  });
+
+  it('calls started at different times each record their own latency, overlapping or not', async () => {
+    const clock = new ManualClock();
+    const f = fallback(0, { clock });
+    const slow = gate<number>();
+    const first = f.execute(() => slow.promise);
+    await clock.advance(10);
+    const second = f.execute(async () => {
+      await clock.advance(5);
+      return 2;
+    });
+    expect(await second).toBe(2);
+    await clock.advance(15);
+    slow.resolve(1);
+    expect(await first).toBe(1);
+    expect(f.metrics()).toMatchObject({ calls: 2, successes: 2, failures: 0 });
+    expect(f.metrics().latencyMs).toMatchObject({ count: 2, min: 5, max: 30 });
   });
 
   it('validates handle and handleResult', () => {

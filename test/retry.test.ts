@@ -488,6 +488,27 @@ describe('retry: metrics, events, disposal', () => {
     expect(m.latencyMs.max).toBe(10);
   });
 
+  it('first attempts started at different times each record their own latency and emit success once', async () => {
+    const clock = new ManualClock();
+    const r = retry({ clock });
+    const successes: number[] = [];
+    r.events.on('success', ({ attempts }) => successes.push(attempts));
+    let release: (v: number) => void = () => undefined;
+    const first = r.execute(() => new Promise<number>((resolve) => (release = resolve)));
+    await clock.advance(10);
+    const second = r.execute(async () => {
+      await clock.advance(5);
+      return 2;
+    });
+    expect(await second).toBe(2);
+    await clock.advance(15);
+    release(1);
+    expect(await first).toBe(1);
+    expect(successes).toEqual([1, 1]);
+    expect(r.metrics()).toMatchObject({ calls: 2, successes: 2, failures: 0, retries: 0 });
+    expect(r.metrics().latencyMs).toMatchObject({ count: 2, min: 5, max: 30 });
+  });
+
   it('metrics: false records nothing', async () => {
     const r = retry({ metrics: false });
     await r.execute(() => 1);

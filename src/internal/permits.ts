@@ -124,8 +124,9 @@ export abstract class PermitPolicy<E extends PermitEvents> extends PolicyBase<E>
     const q = this.waiting;
     if (q.size >= this.maxQueue) return this.refuse(this.running, q.size);
     const ms = this.queueTimeoutMs;
-    const now = ms !== undefined || this.window !== undefined ? this.clock.now() : 0;
-    const w = new PermitWaiter(fn, ctx, this.window === undefined ? 0 : now, ms === undefined ? Infinity : now + ms);
+    // Metrics time as on the fast path (the per-turn time with systemClock); the policy's clock
+    // only for a queue deadline.
+    const w = new PermitWaiter(fn, ctx, this.start(), ms === undefined ? Infinity : this.clock.now() + ms);
     const promise = q.join<T>(w);
     if (ms !== undefined) q.arm(this.onTimer, ms);
     return promise;
