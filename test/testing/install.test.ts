@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRegistry, pipeline, retry, retryBudget, systemClock, timeout, backoff, policyPool, cache } from '../../src/index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createRegistry, pipeline, retry, retryBudget, timeout, TimeoutError, backoff, policyPool, cache } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
 
+const never = (): Promise<never> => new Promise(() => {});
 const installed: ManualClock[] = [];
 afterEach(() => {
   while (installed.length > 0) installed.pop()?.uninstall();
@@ -47,7 +48,11 @@ describe('ManualClock.install()', () => {
     expect(clock.pendingTimers).toBe(1);
     await clock.advance(200);
     expect(pool.size).toBe(0);
-    expect((retryBudget() as unknown as { clock: unknown }).clock).toBe(clock);
+    // A budget of one retry a window: spent, it refills only when the installed clock moves on.
+    const budget = retryBudget({ ratio: 0, minPerSecond: 1, windowMs: 1000 });
+    expect([budget.tryRetry(), budget.tryRetry()]).toEqual([true, false]);
+    await clock.advance(1000);
+    expect(budget.tryRetry()).toBe(true);
     const reg = createRegistry();
     const at: number[] = [];
     reg.events.on('retry', (e) => at.push(e.at));
@@ -62,20 +67,44 @@ describe('ManualClock.install()', () => {
   it('a policy given its own clock keeps it; uninstall restores the system clock', async () => {
     const clock = install();
     const own = new ManualClock(5);
-    expect((timeout({ durationMs: 1, clock: own }) as unknown as { clock: unknown }).clock).toBe(own);
+    const mine = timeout({ durationMs: 1, clock: own }).execute(never);
+    const timedOut = expect(mine).rejects.toBeInstanceOf(TimeoutError);
+    expect([own.pendingTimers, clock.pendingTimers]).toEqual([1, 0]);
+    await own.advance(1);
+    await timedOut;
     clock.uninstall();
     installed.pop();
-    expect((timeout(1) as unknown as { clock: unknown }).clock).toBe(systemClock);
     clock.uninstall(); // idempotent
+    // The system clock again: the deadline is a timer of the runtime's own (faked here), on
+    // neither manual clock.
+    vi.useFakeTimers();
+    try {
+      const sys = expect(timeout(1).execute(never)).rejects.toBeInstanceOf(TimeoutError);
+      expect([own.pendingTimers, clock.pendingTimers, vi.getTimerCount()]).toEqual([0, 0, 1]);
+      await vi.advanceTimersByTimeAsync(1);
+      await sys;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
-  it('nests: the inner one first, then the outer is the default again', () => {
+  it('nests: the inner one first, then the outer is the default again', async () => {
     const outer = install();
     const inner = install();
     expect(() => outer.uninstall()).toThrow(/uninstall the clock installed after this one first/);
-    expect((retry() as unknown as { clock: unknown }).clock).toBe(inner);
+    /** Which clock a new retry's backoff sleep waits on: [inner's timers, outer's]; then ends it. */
+    const sleepsOn = async (): Promise<number[]> => {
+      let n = 0;
+      const call = retry({ maxAttempts: 2, backoff: backoff.constant(10) }).execute(() => (n++ === 0 ? Promise.reject(new Error('x')) : 'ok'));
+      await inner.flush();
+      const timers = [inner.pendingTimers, outer.pendingTimers];
+      await (timers[0] === 1 ? inner : outer).advance(10);
+      expect(await call).toBe('ok');
+      return timers;
+    };
+    expect(await sleepsOn()).toEqual([1, 0]);
     inner.uninstall();
     installed.pop();
-    expect((retry() as unknown as { clock: unknown }).clock).toBe(outer);
+    expect(await sleepsOn()).toEqual([0, 1]);
   });
 });
